@@ -1,0 +1,1 @@
+"""LangGraph nodes of the Lumos agent: state, prompts, the text protocol, plan/ground/execute/answer."""

@@ -1,0 +1,1 @@
+"""Execution module: the tools that run grounded Lumos actions."""
