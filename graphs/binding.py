@@ -1,0 +1,40 @@
+"""Bind the shared Lumos nodes to their objects (models, toolboxes) for one formulation."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from langgraph.graph import StateGraph
+
+from models.registry import LlamaModels, ModelProvider
+from nodes.answer import answer
+from nodes.context import Context
+from nodes.execute import execute
+from nodes.ground import ground
+from nodes.plan import plan
+from nodes.prompts import Formulation
+from nodes.state import LumosInput, LumosState
+from tools import Toolbox, toolboxes
+
+
+def bound_nodes(
+    formulation: Formulation, models: ModelProvider | None, tools: dict[str, Toolbox] | None
+) -> dict[str, Callable[..., Any]]:
+    """Return the plan/ground/execute/answer nodes with their dependencies bound."""
+    models = models or LlamaModels()  # loads weights lazily, on the first model call
+    tools = tools if tools is not None else toolboxes()
+    action_sets = {domain: set(box) for domain, box in tools.items()}
+    return {
+        "plan": partial(plan, models=models, formulation=formulation, domains=set(tools)),
+        "ground": partial(ground, models=models, formulation=formulation, action_sets=action_sets),
+        "execute": partial(execute, toolboxes=tools, formulation=formulation),
+        "answer": partial(answer, formulation=formulation),
+    }
+
+
+def new_builder(nodes: dict[str, Callable[..., Any]]) -> StateGraph:
+    """Return a state graph holding the given nodes, with Lumos's state, input and context schemas."""
+    builder = StateGraph(LumosState, input_schema=LumosInput, context_schema=Context)
+    for name, node in nodes.items():
+        builder.add_node(name, node)
+    return builder

@@ -1,0 +1,157 @@
+"""The `lumos` command: run the agent on a task, draw its graphs, fetch model presets."""
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from models import presets
+from nodes import protocol
+from nodes.context import Context
+
+FORMULATIONS = ("iterative", "onetime")
+
+
+def compiled(formulation: str) -> CompiledStateGraph:
+    """Return the compiled graph of a formulation."""
+    if formulation == "iterative":
+        from graphs.iterative import graph
+    else:
+        from graphs.onetime import graph
+    return graph
+
+
+def context_from(args: argparse.Namespace) -> Context:
+    """Return the run context for parsed `lumos run` arguments."""
+    return Context(
+        domain=args.domain,
+        planner=args.planner,
+        grounder=args.grounder,
+        profile=args.profile,
+        rendering=args.rendering,
+        shots=args.shots,
+        max_subgoals=args.max_subgoals,
+        max_new_tokens=args.max_new_tokens,
+    )
+
+
+def show_update(node: str, update: dict[str, Any]) -> None:
+    """Print what one node just did, as it happens."""
+    if node == "plan":
+        for text in update.get("plan_outputs", []):
+            if protocol.is_stop(text):
+                print(f"[plan]    {text}")
+        first = len(update.get("_seen", []))
+        for index, subgoal in enumerate(update.get("subgoals", []), start=first + 1):
+            print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
+    elif node == "ground":
+        for text in update.get("ground_outputs", []):
+            print(f"[ground]  {text}")
+    elif node == "execute":
+        for action in update.get("actions", []):
+            mark = "" if action["ok"] else "  (failed)"
+            print(f"[execute] {protocol.render_action(action)} -> {action['observation']}{mark}")
+    elif node == "answer":
+        if update.get("answer") is not None:
+            print(f"Answer: {update['answer']}")
+        else:
+            print(f"No answer: {update.get('error')}")
+    if update.get("error") and node != "answer":
+        print(f"[{node}]  error: {update['error']}")
+    sys.stdout.flush()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the agent on one task, streaming each step."""
+    context = context_from(args)
+    graph = compiled(args.formulation)
+    print(f"Task: {args.task}")
+    print(f"Lumos-{'I' if args.formulation == 'iterative' else 'O'} | planner {context.planner} | "
+          f"grounder {context.grounder} | profile {context.profile}")
+    # a backstop beyond the subgoal cap: each subgoal is three steps in Lumos-I
+    config = {"recursion_limit": 4 * context.max_subgoals + 10}
+    seen = 0
+    final: dict[str, Any] = {}
+    for chunk in graph.stream({"task": args.task}, config, context=context, stream_mode="updates"):
+        for node, update in chunk.items():
+            update = update or {}
+            if node == "plan":
+                update = {**update, "_seen": [None] * seen}
+                seen += len(update.get("subgoals", []))
+            show_update(node, update)
+            final.update(update)
+    return 0 if final.get("answer") is not None else 1
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Print a graph's Mermaid diagram."""
+    print(compiled(args.formulation).get_graph().draw_mermaid())
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List or fetch the model presets."""
+    if args.action == "list":
+        for name, preset in presets.PRESETS.items():
+            state = "cached" if presets.is_cached(name) else "not fetched"
+            default = " (default)" if name == presets.DEFAULT_PRESET else ""
+            print(f"{name}{default}: {preset.description} [{state}]")
+        return 0
+    for name in args.names or [presets.DEFAULT_PRESET]:
+        path = presets.fetch(name)
+        print(f"{name}: {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `lumos` command."""
+    root = argparse.ArgumentParser(prog="lumos", description="Lumos agents on LangGraph over local GGUF models.")
+    root.add_argument("-v", "--verbose", action="store_true", help="log debug information to stderr")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the agent on a task and stream its steps")
+    run.add_argument("task")
+    run.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
+    run.add_argument("--domain", default="maths")
+    default_model = os.environ.get("LUMOS_MODEL", presets.DEFAULT_PRESET)
+    run.add_argument("--planner", default=os.environ.get("LUMOS_PLANNER", default_model),
+                     help="preset name or path to a .gguf (env LUMOS_PLANNER)")
+    run.add_argument("--grounder", default=os.environ.get("LUMOS_GROUNDER", default_model),
+                     help="preset name or path to a .gguf (env LUMOS_GROUNDER)")
+    run.add_argument("--profile", choices=("instruct", "lumos"), default="instruct",
+                     help="instruct: few-shot for general chat models; lumos: exact prompts for Lumos checkpoints")
+    run.add_argument("--rendering", choices=("eval", "train"), default="eval",
+                     help="Lumos profile only: the eval-time or the training-time prompt rendering")
+    run.add_argument("--shots", type=int, default=Context.shots)
+    run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
+    run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)
+    run.set_defaults(func=cmd_run)
+
+    graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
+    graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
+    graph.set_defaults(func=cmd_graph)
+
+    models = sub.add_parser("models", help="list or fetch GGUF model presets")
+    models.add_argument("action", choices=("list", "fetch"))
+    models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
+    models.set_defaults(func=cmd_models)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `lumos` command line."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr)
+    try:
+        return int(args.func(args))
+    except (presets.ModelFetchError, FileNotFoundError, ValueError) as err:
+        print(f"lumos: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Lumos-I: plan one subgoal, ground it, execute it, and loop until the planner stops."""
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.binding import bound_nodes, new_builder
+from graphs.routes import route_after_ground, route_after_plan
+from models.registry import ModelProvider
+from tools import Toolbox
+
+
+def build(*, models: ModelProvider | None = None, tools: dict[str, Toolbox] | None = None) -> StateGraph:
+    """Return the uncompiled Lumos-I graph over a model provider and per-domain toolboxes."""
+    builder = new_builder(bound_nodes("iterative", models, tools))
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", route_after_plan)  # stop signal or subgoal cap -> answer
+    builder.add_conditional_edges("ground", route_after_ground)
+    builder.add_edge("execute", "plan")
+    builder.add_edge("answer", END)
+    return builder
+
+
+graph = build().compile(name="lumos-iterative")  # models load on first use, not at import

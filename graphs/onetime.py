@@ -1,0 +1,22 @@
+"""Lumos-O: plan every subgoal at once, ground them all, execute, answer."""
+
+from langgraph.graph import END, START, StateGraph
+
+from graphs.binding import bound_nodes, new_builder
+from graphs.routes import route_after_ground, route_after_plan
+from models.registry import ModelProvider
+from tools import Toolbox
+
+
+def build(*, models: ModelProvider | None = None, tools: dict[str, Toolbox] | None = None) -> StateGraph:
+    """Return the uncompiled Lumos-O graph over a model provider and per-domain toolboxes."""
+    builder = new_builder(bound_nodes("onetime", models, tools))
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", route_after_plan)
+    builder.add_conditional_edges("ground", route_after_ground)
+    builder.add_edge("execute", "answer")
+    builder.add_edge("answer", END)
+    return builder
+
+
+graph = build().compile(name="lumos-onetime")  # models load on first use, not at import

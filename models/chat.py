@@ -1,0 +1,149 @@
+"""A LangChain chat model over an in-process ``llama_cpp.Llama`` (GGUF weights).
+
+Two prompt formats: ``chat`` uses the GGUF's own chat template (general instruct models);
+``lumos-eval``/``lumos-train`` render the Lumos ``<|user|>``/``<|assistant|>`` completion prompt
+byte-exact (fine-tuned Lumos checkpoints). Decoding is greedy unless a temperature is set.
+"""
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict
+
+from models.template import render_lumos
+
+PromptFormat = Literal["chat", "lumos-eval", "lumos-train"]
+_ROLES = {"human": "user", "ai": "assistant", "system": "system"}
+
+
+class ContextOverflowError(ValueError):
+    """The prompt does not fit in the model's context window."""
+
+
+class LoadedModel:
+    """A loaded ``Llama`` and the lock that serialises every call to it (it is not thread-safe)."""
+
+    def __init__(self, llama: Any, path: Path, n_ctx: int) -> None:
+        self.llama = llama
+        self.path = path
+        self.n_ctx = n_ctx
+        self.lock = threading.Lock()
+
+
+def to_turns(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
+    """Return ``(role, text)`` pairs for LangChain messages."""
+    turns = []
+    for message in messages:
+        if message.type not in _ROLES:
+            raise ValueError(f"unsupported message type {message.type!r} for a llama.cpp model")
+        turns.append((_ROLES[message.type], message.text))
+    return turns
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """Chat model backed by a shared, locked ``llama_cpp.Llama``."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model: LoadedModel
+    prompt_format: PromptFormat = "chat"
+    temperature: float = 0.0  # greedy, as Lumos decodes
+    max_tokens: int = 512
+    seed: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_path": str(self.model.path), "prompt_format": self.prompt_format}
+
+    def _sampling(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+            "temperature": kwargs.pop("temperature", self.temperature),
+            "seed": kwargs.pop("seed", self.seed),
+            "stop": stop or [],
+        }
+        if params["temperature"] == 0:
+            params["top_k"] = 1  # make greedy explicit, whatever the sampler defaults
+        params.update(kwargs)
+        return params
+
+    def _lumos_tokens(self, messages: Sequence[BaseMessage]) -> list[int]:
+        rendering = "train" if self.prompt_format == "lumos-train" else "eval"
+        text = render_lumos(to_turns(messages), rendering)
+        # train: BOS and "</s>" as the EOS token; eval: Lumos tokenized without special tokens
+        return list(self.model.llama.tokenize(text.encode(), add_bos=rendering == "train", special=True))
+
+    def _check_fits(self, n_prompt: int) -> None:
+        if n_prompt >= self.model.n_ctx:
+            raise ContextOverflowError(
+                f"the prompt has {n_prompt} tokens but the model's context window is {self.model.n_ctx}"
+            )
+
+    def _call(self, messages: Sequence[BaseMessage], params: dict[str, Any], stream: bool) -> Any:
+        llama = self.model.llama
+        try:
+            if self.prompt_format == "chat":
+                chat = [{"role": role, "content": text} for role, text in to_turns(messages)]
+                return llama.create_chat_completion(messages=chat, stream=stream, **params)
+            tokens = self._lumos_tokens(messages)
+            self._check_fits(len(tokens))
+            return llama.create_completion(prompt=tokens, stream=stream, **params)
+        except ValueError as err:
+            if "exceed context window" in str(err):
+                raise ContextOverflowError(str(err)) from err
+            raise
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        params = self._sampling(stop, kwargs)
+        with self.model.lock:
+            out = self._call(messages, params, stream=False)
+        choice = out["choices"][0]
+        text = choice["message"]["content"] if self.prompt_format == "chat" else choice["text"]
+        usage = out.get("usage") or {}
+        message = AIMessage(
+            content=text or "",
+            usage_metadata=UsageMetadata(
+                input_tokens=usage.get("prompt_tokens", 0),
+                output_tokens=usage.get("completion_tokens", 0),
+                total_tokens=usage.get("total_tokens", 0),
+            ),
+            response_metadata={"finish_reason": choice.get("finish_reason"), "model_path": str(self.model.path)},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        params = self._sampling(stop, kwargs)
+        with self.model.lock:  # held for the whole generation: the KV cache is shared state
+            for part in self._call(messages, params, stream=True):
+                choice = part["choices"][0]
+                if self.prompt_format == "chat":
+                    piece = (choice.get("delta") or {}).get("content") or ""
+                else:
+                    piece = choice.get("text") or ""
+                finish = choice.get("finish_reason")
+                if piece or finish:
+                    metadata = {"finish_reason": finish} if finish else {}
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece, response_metadata=metadata))

@@ -1,0 +1,69 @@
+"""Process-level registry of loaded GGUF models, and the provider the graph nodes ask for chat models.
+
+Loading a GGUF is the expensive part, so each (file, settings, slot) is loaded once per process and
+shared. Roles (planner, grounder, QA) get separate ``Llama`` contexts by default: a context keeps
+the KV cache of its last prompt, so a planner and a grounder sharing one would evict each other's
+prefix every turn. The weights themselves are memory-mapped, so separate contexts over one file
+share them.
+"""
+
+import os
+import threading
+from typing import Any, Protocol
+
+from langchain_core.language_models import BaseChatModel
+
+from models.chat import ChatLlamaCpp, LoadedModel, PromptFormat
+from models.presets import resolve
+
+_LOADED: dict[tuple[str, int, int, str], LoadedModel] = {}
+_LOADING = threading.Lock()
+
+
+class ModelProvider(Protocol):
+    """Turns a model spec (a preset name or a .gguf path) into a chat model for a role."""
+
+    def chat(self, spec: str, *, role: str, prompt_format: PromptFormat, max_tokens: int) -> BaseChatModel:
+        """Return a chat model for ``spec`` to be used in ``role``."""
+        ...
+
+
+def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: str = "shared") -> LoadedModel:
+    """Load (once per process) the GGUF named by ``spec`` into its own context for ``slot``."""
+    path = resolve(spec)
+    threads = n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
+    key = (str(path.resolve()), n_ctx, threads, slot)
+    with _LOADING:
+        if key not in _LOADED:
+            from llama_cpp import Llama  # deferred: importing this module must stay free
+
+            llama: Any = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=0,
+                verbose=False,
+            )
+            _LOADED[key] = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
+        return _LOADED[key]
+
+
+def loaded_models() -> list[LoadedModel]:
+    """Return the models loaded so far in this process."""
+    return list(_LOADED.values())
+
+
+class LlamaModels:
+    """The default provider: GGUF files run in-process by llama.cpp, loaded on first use."""
+
+    def __init__(self, *, n_ctx: int = 4096, n_threads: int | None = None, separate_roles: bool = True):
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.separate_roles = separate_roles
+
+    def chat(self, spec: str, *, role: str, prompt_format: PromptFormat, max_tokens: int) -> BaseChatModel:
+        """Return a greedy chat model over ``spec``, in its own context per role unless shared."""
+        slot = role if self.separate_roles else "shared"
+        model = load(spec, n_ctx=self.n_ctx, n_threads=self.n_threads, slot=slot)
+        return ChatLlamaCpp(model=model, prompt_format=prompt_format, max_tokens=max_tokens)

@@ -1,0 +1,44 @@
+"""Run-scoped settings of a Lumos graph: plain values only, so the server can fill them from JSON."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from langgraph.runtime import Runtime
+
+from models.presets import DEFAULT_PRESET
+
+Profile = Literal["instruct", "lumos"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """Settings for one run: domain, model specs, prompt profile and budgets."""
+
+    domain: str = "maths"
+    planner: str = DEFAULT_PRESET  # preset name or path to a .gguf
+    grounder: str = DEFAULT_PRESET
+    profile: Profile = "instruct"  # "lumos": byte-exact zero-shot prompts for Lumos checkpoints
+    rendering: Literal["eval", "train"] = "eval"  # which Lumos rendering (lumos-reference §2.2/§2.3)
+    shots: int = 4  # worked examples shown in the instruct profile
+    max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
+    max_actions: int = 32  # per grounding call; bounds runaway generations
+    max_new_tokens: int = 512  # per model call, as Lumos
+    max_task_chars: int = 4000
+
+    def __post_init__(self) -> None:
+        if self.profile not in ("instruct", "lumos"):
+            raise ValueError(f"profile must be 'instruct' or 'lumos', not {self.profile!r}")
+        if self.rendering not in ("eval", "train"):
+            raise ValueError(f"rendering must be 'eval' or 'train', not {self.rendering!r}")
+        if self.max_subgoals < 1 or self.max_actions < 1 or self.max_new_tokens < 1 or self.shots < 0:
+            raise ValueError("max_subgoals, max_actions and max_new_tokens must be positive, shots >= 0")
+
+
+def context_of(runtime: Runtime[Context] | None) -> Context:
+    """Return the run's context, or the defaults when the caller passed none."""
+    context = runtime.context if runtime is not None else None
+    if context is None:
+        return Context()
+    if isinstance(context, dict):  # some callers pass the context as a plain mapping
+        return Context(**context)
+    return context

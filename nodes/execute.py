@@ -1,0 +1,69 @@
+"""Execution module: run the grounded actions with the domain's tools and record what they return."""
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from nodes import protocol
+from nodes.context import Context, context_of
+from nodes.plan import domain_of
+from nodes.prompts import Formulation
+from nodes.state import ExecutedAction, LumosState
+
+Tool = Callable[[str], str | list[str]]
+Toolbox = Mapping[str, Tool]
+ERROR_PREFIX = "Error: "
+logger = logging.getLogger(__name__)
+
+
+def run_action(action: protocol.Action, memory: Mapping[str, str], tools: Toolbox) -> tuple[list[str], bool]:
+    """Return the values an action assigns to its outputs, and whether it succeeded.
+
+    Every failure (an undefined or failed variable, a tool error, even a bug in a tool) comes back
+    as an ``Error: ...`` value so the planner sees it, as a tool message would in a ReAct agent.
+    """
+    outputs = action["outputs"]
+    try:
+        failed = [v for v in protocol.VARIABLE.findall(action["args"]) if memory.get(v, "").startswith(ERROR_PREFIX)]
+        if failed:
+            raise protocol.UndefinedVariableError(f"{failed[0]} has no value because its action failed")
+        args = protocol.substitute(action["args"], memory)
+        result: str | list[str] = args if not action["name"] else tools[action["name"]](args)
+    except Exception as err:  # noqa: BLE001 - a failing action must become an observation, never a crash
+        if not isinstance(err, ValueError | LookupError):
+            logger.exception("tool %s crashed on %r", action["name"], action["args"])
+        message = f"{ERROR_PREFIX}{action['name'] or 'passthrough'} failed: {err}"
+        return [message] * len(outputs), False
+    values = [result] if isinstance(result, str) else list(result)
+    if len(values) < len(outputs):
+        message = f"{ERROR_PREFIX}{action['name']} returned {len(values)} value(s) for {len(outputs)} outputs"
+        return [message] * len(outputs), False
+    return values[: len(outputs)], True
+
+
+def execute(
+    state: LumosState,
+    runtime: Runtime[Context],
+    *,
+    toolboxes: Mapping[str, Toolbox],
+    formulation: Formulation,
+) -> dict[str, Any]:
+    """Execute the pending actions in order, updating the variable memory as they go."""
+    tools = toolboxes[domain_of(state, context_of(runtime))]
+    memory = dict(state.get("memory", {}))
+    subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
+    executed: list[ExecutedAction] = []
+    written: dict[str, str] = {}
+    for action in state.get("pending", []):
+        values, ok = run_action(action, memory, tools)
+        assigned = dict(zip(action["outputs"], values, strict=True))
+        memory |= assigned
+        written |= assigned
+        executed.append(ExecutedAction(**action, subgoal=subgoal, observation="; ".join(values), ok=ok))
+    update: dict[str, Any] = {"actions": executed, "memory": written, "pending": []}
+    if formulation == "iterative":
+        # Lumos feeds back the value of the subgoal's last action
+        update["subgoal_results"] = [executed[-1]["observation"] if executed else "nothing"]
+    return update

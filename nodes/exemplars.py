@@ -1,0 +1,76 @@
+"""Worked examples in the Lumos format, shown to general instruct models (the `instruct` profile).
+
+Each is a GSM8K *train* problem (never dev or test) annotated the way Lumos's converter writes
+them: high-level subgoals, one grounded action line per subgoal, and each subgoal's executed
+result. ``tests/test_exemplars.py`` re-executes every action line with the project's tools and
+checks the recorded results, so an exemplar can never teach a wrong computation.
+"""
+
+from typing_extensions import TypedDict
+
+
+class Annotation(TypedDict):
+    """One annotated task in the unified Lumos format."""
+
+    task: str
+    subgoals: list[str]  # descriptions, without the "Subgoal k: " head
+    actions: list[str]  # the grounded action line of each subgoal
+    results: list[str]  # the executed result of each subgoal (its last action's value)
+
+
+MATHS: list[Annotation] = [
+    Annotation(
+        task="Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in "
+        "May. How many clips did Natalia sell altogether in April and May?",
+        subgoals=[
+            "Calculate the number of clips Natalia sold in May.",
+            "Calculate the total number of clips Natalia sold in April and May.",
+        ],
+        actions=["R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)"],
+        results=["24", "72"],
+    ),
+    Annotation(
+        task="Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. "
+        "How much did she earn?",
+        subgoals=[
+            "Calculate how much Weng earns per minute.",
+            "Calculate how much Weng earned for 50 minutes of babysitting.",
+        ],
+        actions=["R1 = Calculator(12 / 60)", "R2 = Calculator(R1 * 50)"],
+        results=["0.2", "10"],
+    ),
+    Annotation(
+        task="Betty is saving money for a new wallet which costs $100. Betty has only half of the money "
+        "she needs. Her parents decided to give her $15 for that purpose, and her grandparents twice as "
+        "much as her parents. How much more money does Betty need to buy the wallet?",
+        subgoals=[
+            "Calculate how much money Betty has in the beginning.",
+            "Calculate how much money Betty's grandparents gave her.",
+            "Calculate how much more money Betty needs to buy the wallet.",
+        ],
+        actions=[
+            "R1 = Calculator(100 / 2)",
+            "R2 = Calculator(15 * 2)",
+            "R3 = Calculator(100 - R1 - 15 - R2)",
+        ],
+        results=["50", "30", "5"],
+    ),
+    Annotation(
+        task="A deep-sea monster rises from the waters once every hundred years to feast on a ship and "
+        "sate its hunger. Over three hundred years, it has consumed 847 people. Ships have been built "
+        "larger over time, so each new ship has twice as many people as the last ship. How many people "
+        "were on the ship the monster ate in the first hundred years?",
+        subgoals=[
+            "Set up an equation for the number of people on the first ship, where each later ship "
+            "carries twice as many as the one before.",
+            "Solve the equation for the number of people on the first ship.",
+        ],
+        actions=[
+            "R1 = SetEquation(x + 2*x + 4*x = 847)",
+            "R2 = SolveEquation(R1)",
+        ],
+        results=["x + 2*x + 4*x = 847", "121"],
+    ),
+]
+
+EXEMPLARS: dict[str, list[Annotation]] = {"maths": MATHS}

@@ -1,0 +1,81 @@
+"""Grounding module: turn the newest subgoal (Lumos-I) or the whole plan (Lumos-O) into actions."""
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from models.registry import ModelProvider
+from nodes import prompts, protocol
+from nodes.calls import ModelCallError, ask_line
+from nodes.context import Context, context_of
+from nodes.exemplars import EXEMPLARS
+from nodes.plan import domain_of
+from nodes.prompts import Formulation
+from nodes.state import LumosState
+
+
+def groundings_so_far(state: LumosState) -> list[str]:
+    """Return the action line of each subgoal grounded and executed so far (Lumos-I)."""
+    lines: dict[int, list[protocol.Action]] = {}
+    for action in state.get("actions", []):
+        lines.setdefault(action["subgoal"], []).append(
+            protocol.Action(outputs=action["outputs"], name=action["name"], args=action["args"])
+        )
+    return [protocol.render_actions(lines[k]) for k in sorted(lines) if k > 0]
+
+
+def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
+    """Return the action names that are not in the domain's action set (passthrough is allowed)."""
+    return [a["name"] for a in actions if a["name"] and a["name"] not in available]
+
+
+def ground(
+    state: LumosState,
+    runtime: Runtime[Context],
+    *,
+    models: ModelProvider,
+    formulation: Formulation,
+    action_sets: Mapping[str, Collection[str]],
+) -> dict[str, Any]:
+    """Ask the grounder for the actions of the pending subgoal(s) and queue them for execution."""
+    context = context_of(runtime)
+    domain = domain_of(state, context)
+    exemplars = EXEMPLARS.get(domain, [])[: context.shots]
+    turns = prompts.ground_conversation(
+        state["task"],
+        state["subgoals"],
+        groundings_so_far(state) if formulation == "iterative" else [],
+        domain=domain,
+        formulation=formulation,
+        rendering=context.rendering,
+    )
+    examples = prompts.exemplar_ground_turns(
+        exemplars, domain=domain, formulation=formulation, rendering=context.rendering
+    )
+    try:
+        text = ask_line(
+            models,
+            context,
+            role="grounder",
+            spec=context.grounder,
+            turns=turns,
+            system=prompts.INSTRUCT_GROUND_SYSTEM,
+            examples=examples,
+        )
+    except ModelCallError as err:
+        return {"error": str(err), "stop_reason": "error"}
+    update: dict[str, Any] = {"ground_outputs": [text], "model_calls": 1}
+    try:
+        actions = protocol.parse_actions(text)
+    except protocol.ParseError as err:
+        return update | {"error": f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}",
+                         "stop_reason": "error"}
+    if unknown := unknown_actions(actions, action_sets[domain]):
+        available = ", ".join(sorted(action_sets[domain]))
+        return update | {"error": f"the grounder used unknown action(s) {', '.join(unknown)}; "
+                         f"the {domain} actions are {available}", "stop_reason": "error"}
+    if len(actions) > context.max_actions:
+        return update | {"error": f"the grounder wrote {len(actions)} actions; the limit is "
+                         f"{context.max_actions} (max_actions)", "stop_reason": "error"}
+    return update | {"pending": actions}

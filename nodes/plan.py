@@ -1,0 +1,79 @@
+"""Planning module: ask the planner for the next subgoal (Lumos-I) or the whole plan (Lumos-O)."""
+
+from collections.abc import Collection
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from models.registry import ModelProvider
+from nodes import prompts, protocol
+from nodes.calls import ModelCallError, ask_line
+from nodes.context import Context, context_of
+from nodes.exemplars import EXEMPLARS
+from nodes.prompts import Formulation
+from nodes.state import LumosState
+
+
+def domain_of(state: LumosState, context: Context) -> str:
+    """Return the run's domain: the input's own, else the context's."""
+    return state.get("domain") or context.domain
+
+
+def invalid_input(state: LumosState, context: Context, domains: Collection[str]) -> str | None:
+    """Return why the task cannot be run, or None."""
+    task = state.get("task")
+    if not isinstance(task, str) or not task.strip():
+        return "the task is empty"
+    if len(task) > context.max_task_chars:
+        return f"the task has {len(task)} characters; the limit is {context.max_task_chars} (max_task_chars)"
+    if domain_of(state, context) not in domains:
+        return f"unknown domain {domain_of(state, context)!r}; available: {', '.join(sorted(domains))}"
+    return None
+
+
+def plan(
+    state: LumosState,
+    runtime: Runtime[Context],
+    *,
+    models: ModelProvider,
+    formulation: Formulation,
+    domains: Collection[str],
+) -> dict[str, Any]:
+    """Ask the planner for the next subgoal(s), or record that it stopped."""
+    context = context_of(runtime)
+    if problem := invalid_input(state, context, domains):
+        return {"error": problem, "stop_reason": "error"}
+    if formulation == "iterative" and len(state.get("subgoals", [])) >= context.max_subgoals:
+        return {"stop_reason": "max_subgoals"}  # the cap that keeps Lumos-I bounded
+    system = prompts.INSTRUCT_PLAN_SYSTEM + (
+        prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE if formulation == "iterative" else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
+    )
+    exemplars = EXEMPLARS.get(domain_of(state, context), [])[: context.shots]
+    turns = prompts.plan_conversation(
+        state["task"],
+        state.get("subgoals", []),
+        state.get("subgoal_results", []),
+        formulation=formulation,
+        rendering=context.rendering,
+    )
+    examples = prompts.exemplar_plan_turns(exemplars, formulation=formulation, rendering=context.rendering)
+    try:
+        text = ask_line(
+            models, context, role="planner", spec=context.planner, turns=turns, system=system, examples=examples
+        )
+    except ModelCallError as err:
+        return {"error": str(err), "stop_reason": "error"}
+    update: dict[str, Any] = {"plan_outputs": [text], "model_calls": 1}
+    if formulation == "iterative" and protocol.is_stop(text):
+        return update | {"stop_reason": "planner"}
+    try:
+        subgoals = protocol.parse_subgoals(text)
+    except protocol.ParseError as err:
+        return update | {"error": f"planner output is not a Lumos plan ({err.reason}): {err.text!r}",
+                         "stop_reason": "error"}
+    if formulation == "iterative":
+        subgoals = subgoals[:1]  # one subgoal per turn; extra ones are the model running ahead
+    elif len(subgoals) > context.max_subgoals:
+        return update | {"error": f"the plan has {len(subgoals)} subgoals; the limit is {context.max_subgoals} "
+                         "(max_subgoals)", "stop_reason": "error"}
+    return update | {"subgoals": subgoals}

@@ -1,0 +1,168 @@
+"""Every prompt string of the agent, and the conversations the planner and grounder are sent.
+
+The Lumos strings are interfaces: released checkpoints only work with them byte-exact, so each is
+copied verbatim from allenai/lumos (``data/process_for_train.py``, ``eval/*/run_eval.py``) and pinned
+by golden tests. A conversation is a list of ``(role, text)`` turns; the model layer renders it with
+the Lumos ``<|user|>``/``<|assistant|>`` template or with the model's own chat template.
+"""
+
+from collections.abc import Sequence
+from typing import Literal
+
+from nodes import protocol
+from nodes.exemplars import Annotation
+
+Role = Literal["system", "user", "assistant"]
+Turn = tuple[Role, str]
+Formulation = Literal["iterative", "onetime"]
+Rendering = Literal["eval", "train"]
+
+# verbatim: lumos data/process_for_train.py, eval/*/run_eval.py
+PLAN_PREFIX = "Please provide a reasonable subgoal-based plan to solve the given task.\n"
+PLAN_FIRST = PLAN_PREFIX + "Task: {task}; Initial Environment Description: None."
+PLAN_FEEDBACK = "The executed result for Subgoal {index} is {result}. Should we stop planning?"
+
+GROUND_PREFIX_COMPLEX_QA = "Please ground the given subgoal to corresponding executable actions for solving the given task. The grounded actions must be the one in available action list.\n\nThe available action list is 'KnowledgeQuery', 'ParagraphRetrieve', 'QA', 'Calculator', and 'Code'.\nCalculator(formula): Calculate the input formula; KnowledgeQuery(query): Capture the relevant webpages according to the query; ParagraphRetrieve(context, query): Given a query, retrieve the most relevant paragraphs from the given context; QA(context, query): Given context, answer the given query; Calculator(formula): Calculate the input formula; Code(pseudo_code): Generate a Python function that corresponds to the pseudo code.\n\n"  # noqa: E501
+
+GROUND_PREFIX_MATHS = "Please ground the given subgoal to corresponding executable actions for solving the given task. The grounded actions must be the one in available action list.\n\nThe available action list is 'Calculator', 'SetEquation', 'SolveEquation', 'Count', 'SolveInequality', 'Code', and 'Define'.\nCalculator(formula): Calculate the input formula; SetEquation(equation): Set up an equation to be solved; SolveEquation(equation): Solve the previous set equation; Count(list): Count the number of elements in the given list; SolveInequality(inequality): Solve the previous set inequality; Code(pseudo_code): Generate a Python function that corresponds to the pseudo code; Define(variable/number): Define a variable or a number for latter usage.\n\n"  # noqa: E501
+
+GROUND_PREFIX_WEB_AGENT = "Please ground the given subgoal to corresponding executable actions for solving the given task. The grounded actions must be the one in available action list.\n\nThe available action list is 'CLICK', 'TYPE', 'SELECT'.\nCLICK(Env, Query): Click the relevant html region in Env according to Query; TYPE(Env, Query, Text): Type Text into the relevant html region in Env according to Query; SELECT(Env, Query, Text): Select the value Text of the relevant selection box in Env according to Query.\n\n"  # noqa: E501
+
+GROUND_PREFIX = {
+    "maths": GROUND_PREFIX_MATHS,
+    "complex_qa": GROUND_PREFIX_COMPLEX_QA,
+    "web_agent": GROUND_PREFIX_WEB_AGENT,
+}
+
+GROUND_FIRST = "{prefix}Task: {task} \nSubgoal to be grounded: {subgoal}"  # note the space before \n
+GROUND_NEXT = "Subgoal to be grounded: {subgoal}"
+GROUND_ONETIME = "{prefix}Task: {task} \nSubgoals to be grounded: {subgoals}"
+
+# The `instruct` profile: general chat models see the same Lumos turns, after a short system
+# message and worked examples in the Lumos format (zero-shot Lumos prompts only work for
+# checkpoints fine-tuned on them).
+INSTRUCT_PLAN_SYSTEM = (
+    "You are the planning module of a modular problem-solving agent. Break the task into short, "
+    "high-level subgoals written in natural language; another module turns each subgoal into "
+    "executable actions. Follow the format of the examples exactly and answer with a single line."
+)
+INSTRUCT_PLAN_SYSTEM_ITERATIVE = (
+    " Write one subgoal per turn: the first as `Subgoal 1: ...`, later ones as "
+    "`No, I will keep planning. Subgoal k: ...`. After each subgoal you are told its executed result; "
+    f"when the results answer the task, reply exactly `{protocol.STOP_LINE}`"
+)
+INSTRUCT_PLAN_SYSTEM_ONETIME = (
+    " Write the whole plan on one line: `Subgoal 1: ...; Subgoal 2: ...`. The last subgoal must "
+    "compute the final answer."
+)
+INSTRUCT_GROUND_SYSTEM = (
+    "You are the grounding module of a modular problem-solving agent. Translate subgoals into "
+    "executable actions from the available action list, written as `R1 = Action(arguments)` and "
+    "separated by `; `. Number results R1, R2, ... across the whole task and refer to earlier "
+    "results by their variables; take the numbers from the task text. Follow the format of the "
+    "examples exactly and answer with a single line."
+)
+
+
+def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
+    """Render the planner's feedback turn for an executed subgoal."""
+    if rendering == "train":
+        result = result.removesuffix(".")  # training targets carry the result without its period
+    return PLAN_FEEDBACK.format(index=index, result=result)
+
+
+def plan_conversation(
+    task: str,
+    subgoals: Sequence[str],
+    results: Sequence[str],
+    *,
+    formulation: Formulation,
+    rendering: Rendering,
+    stopped: bool = False,
+) -> list[Turn]:
+    """Return the planner's turns for a task given the subgoals planned and executed so far.
+
+    For Lumos-I the conversation alternates subgoal and execution-result turns and ends on a user
+    turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
+    """
+    turns: list[Turn] = [("user", PLAN_FIRST.format(task=task.strip()))]
+    if formulation == "onetime":
+        if subgoals:
+            turns.append(("assistant", protocol.render_plan(list(subgoals))))
+        return turns
+    for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
+        turns.append(("assistant", protocol.render_plan_step(index, subgoal)))
+        turns.append(("user", plan_feedback(index, result, rendering=rendering)))
+    if stopped:
+        turns.append(("assistant", protocol.STOP_LINE))
+    return turns
+
+
+def ground_conversation(
+    task: str,
+    subgoals: Sequence[str],
+    groundings: Sequence[str],
+    *,
+    domain: str,
+    formulation: Formulation,
+    rendering: Rendering,
+) -> list[Turn]:
+    """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
+
+    ``groundings`` holds the rendered action line of each subgoal already grounded; the last
+    subgoal without one is the one to ground now (all subgoals at once for Lumos-O).
+    """
+    prefix = GROUND_PREFIX[domain]
+    if formulation == "onetime":
+        plan = protocol.render_plan(list(subgoals))
+        turns: list[Turn] = [("user", GROUND_ONETIME.format(prefix=prefix, task=task.strip(), subgoals=plan))]
+        return turns + [("assistant", line) for line in groundings[:1]]
+    turns = []
+    for index, subgoal in enumerate(subgoals, start=1):
+        if rendering == "eval" and domain == "maths":
+            # Lumos's maths eval re-sends the planner's raw line, "No, I will keep planning." included
+            shown = protocol.render_plan_step(index, subgoal)
+        else:
+            shown = protocol.render_subgoal(index, subgoal)
+        if index == 1:
+            turns.append(("user", GROUND_FIRST.format(prefix=prefix, task=task.strip(), subgoal=shown)))
+        else:
+            turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
+        if index <= len(groundings):
+            turns.append(("assistant", groundings[index - 1]))
+    return turns
+
+
+def exemplar_plan_turns(
+    exemplars: Sequence[Annotation], *, formulation: Formulation, rendering: Rendering
+) -> list[Turn]:
+    """Render worked examples as complete planner conversations (for the `instruct` profile)."""
+    turns: list[Turn] = []
+    for ex in exemplars:
+        turns += plan_conversation(
+            ex["task"],
+            ex["subgoals"],
+            ex["results"],
+            formulation=formulation,
+            rendering=rendering,
+            stopped=True,
+        )
+    return turns
+
+
+def exemplar_ground_turns(
+    exemplars: Sequence[Annotation], *, domain: str, formulation: Formulation, rendering: Rendering
+) -> list[Turn]:
+    """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
+    turns: list[Turn] = []
+    for ex in exemplars:
+        groundings = ex["actions"] if formulation == "iterative" else ["; ".join(ex["actions"])]
+        turns += ground_conversation(
+            ex["task"],
+            ex["subgoals"],
+            groundings,
+            domain=domain,
+            formulation=formulation,
+            rendering=rendering,
+        )
+    return turns

@@ -1,0 +1,41 @@
+"""The agent's state: the task, the plan, grounded and executed actions, variable memory, answer."""
+
+import operator
+from typing import Annotated, Literal
+
+from typing_extensions import NotRequired, TypedDict
+
+from nodes.protocol import Action
+
+StopReason = Literal["planner", "plan_executed", "max_subgoals", "error"]
+
+
+class ExecutedAction(Action):
+    """A grounded action after execution: what it returned, or the error it raised."""
+
+    subgoal: int  # 1-based subgoal it grounds (Lumos-I); 0 when a Lumos-O plan was grounded at once
+    observation: str
+    ok: bool
+
+
+class LumosInput(TypedDict):
+    """What a run needs: the task, and optionally its domain (else the context's)."""
+
+    task: str
+    domain: NotRequired[str]
+
+
+class LumosState(LumosInput):
+    """Everything a run remembers; list and dict fields accumulate through their reducers."""
+
+    subgoals: Annotated[list[str], operator.add]  # descriptions, in plan order
+    plan_outputs: Annotated[list[str], operator.add]  # the planner's raw lines
+    ground_outputs: Annotated[list[str], operator.add]  # the grounder's raw lines
+    pending: list[Action]  # grounded by the last ground step, not executed yet
+    actions: Annotated[list[ExecutedAction], operator.add]
+    memory: Annotated[dict[str, str], operator.or_]  # "R1" -> value
+    subgoal_results: Annotated[list[str], operator.add]  # Lumos-I: result of each subgoal
+    model_calls: Annotated[int, operator.add]  # the step count: planner and grounder calls
+    stop_reason: NotRequired[StopReason]
+    answer: NotRequired[str | None]
+    error: NotRequired[str | None]
