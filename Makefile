@@ -1,0 +1,45 @@
+# Two entry points, each doing all set-up on a fresh machine:
+#   make run   - venv + install + fetch the default model + run the agent on a sample maths question
+#   make test  - venv + install + fetch the test models + the whole test suite (real GGUF tests included)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# llama-cpp-python is compiled from source. A native build segfaults on CPUs that advertise AMX
+# without granting it to the VM (ggml_backend_amx_mul_mat), so build portable AVX2 by default.
+# Override on other hardware, e.g. CMAKE_ARGS="-DGGML_CUDA=on" make install. If a native wheel is
+# already in pip's cache, add PIP_ARGS="--no-cache-dir --force-reinstall".
+CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+export CMAKE_ARGS CMAKE_BUILD_PARALLEL_LEVEL
+PIP_ARGS ?=
+MODEL ?= qwen2.5-coder-0.5b
+TEST_MODELS ?= qwen2.5-coder-0.5b smollm2-135m
+FORMULATION ?= iterative
+QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
+PYTEST_ARGS ?=
+
+.PHONY: install models run test lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_ARGS) -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+models: install
+	$(BIN)/lumos models fetch $(MODEL)
+
+run: models
+	$(BIN)/lumos run --formulation $(FORMULATION) --planner $(MODEL) --grounder $(MODEL) "$(QUESTION)"
+
+test: install
+	$(BIN)/lumos models fetch $(TEST_MODELS)
+	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
