@@ -31,14 +31,14 @@ _COMPARES = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _VARIABLE = re.compile(r"R\d+")
 # What the planner should read when a construct is refused; the node class name is the fallback.
 _CONSTRUCTS = {
-    ast.Call: "function calls",
+    ast.Call: "a function call",
     ast.Attribute: "attribute access",
     ast.Subscript: "indexing",
-    ast.Lambda: "lambda",
+    ast.Lambda: "a lambda",
     ast.BoolOp: "and/or",
     ast.IfExp: "if/else",
-    ast.NamedExpr: ":=",
-    ast.Starred: "*unpacking",
+    ast.NamedExpr: "an assignment",
+    ast.Starred: "unpacking",
 }
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -119,18 +119,18 @@ def _check(node: ast.AST, *, allow_names: bool) -> None:
             raise ToolError(f"{node.value!r} is not allowed; {ALLOWED}")
     elif isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
-            raise ToolError(f"operator in {_snippet(node)} is not allowed; {ALLOWED}")
+            raise ToolError(f"operator {type(node.op).__name__} in {_snippet(node)!r} is not allowed; {ALLOWED}")
         _check(node.left, allow_names=allow_names)
         _check(node.right, allow_names=allow_names)
         if isinstance(node.op, ast.Pow):
             _check_exponent(node.right, allow_names=allow_names)
     elif isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARYOPS:
-            raise ToolError(f"operator in {_snippet(node)} is not allowed; {ALLOWED}")
+            raise ToolError(f"operator {type(node.op).__name__} in {_snippet(node)!r} is not allowed; {ALLOWED}")
         _check(node.operand, allow_names=allow_names)
     elif isinstance(node, ast.Compare):
         if not all(isinstance(op, _COMPARES) for op in node.ops):
-            raise ToolError(f"comparison in {_snippet(node)} is not allowed; use < <= > >= == !=")
+            raise ToolError(f"comparison in {_snippet(node)!r} is not allowed; use < <= > >= == !=")
         for operand in [node.left, *node.comparators]:
             _check(operand, allow_names=allow_names)
     elif isinstance(node, ast.Name):
@@ -140,7 +140,7 @@ def _check(node: ast.AST, *, allow_names: bool) -> None:
             raise ToolError(f"name {node.id!r} is not allowed; {ALLOWED}")
     else:
         construct = _CONSTRUCTS.get(type(node), type(node).__name__)
-        raise ToolError(f"{construct} ({_snippet(node)}) is not allowed; {ALLOWED}")
+        raise ToolError(f"{_snippet(node)!r} is not allowed ({construct}); {ALLOWED}")
 
 
 def parse(text: str, *, allow_names: bool) -> ast.Expression:
