@@ -2,7 +2,8 @@
 
 Each is a GSM8K *train* problem (never dev or test) annotated the way Lumos's converter writes
 them: high-level subgoals, one grounded action line per subgoal, and each subgoal's executed
-result. ``tests/test_exemplars.py`` re-executes every action line with the project's tools and
+result. They are ordered so that the first few (the default shot count) are plain arithmetic, as
+most grade-school problems are; the equation example comes last. ``tests/test_exemplars.py`` re-executes every action line with the project's tools and
 checks the recorded results, so an exemplar can never teach a wrong computation.
 """
 
@@ -54,6 +55,35 @@ MATHS: list[Annotation] = [
             "R3 = Calculator(100 - R1 - 15 - R2)",
         ],
         results=["50", "30", "5"],
+    ),
+    Annotation(
+        task="Julie is reading a 120-page book. Yesterday, she was able to read 12 pages and today, she read "
+        "twice as many pages as yesterday. If she wants to read half of the remaining pages tomorrow, how many "
+        "pages should she read?",
+        subgoals=[
+            "Calculate the number of pages Julie read today.",
+            "Calculate the total number of pages Julie has read since yesterday.",
+            "Calculate the number of pages left to be read.",
+            "Calculate the number of pages Julie should read tomorrow.",
+        ],
+        actions=[
+            "R1 = Calculator(12 * 2)",
+            "R2 = Calculator(12 + R1)",
+            "R3 = Calculator(120 - R2)",
+            "R4 = Calculator(R3 / 2)",
+        ],
+        results=["24", "36", "84", "42"],
+    ),
+    Annotation(
+        task="James writes a 3-page letter to 2 different friends twice a week. How many pages does he write "
+        "a year?",
+        subgoals=[
+            "Calculate the number of pages James writes each time he writes to his friends.",
+            "Calculate the number of pages James writes every week.",
+            "Calculate the number of pages James writes in a year of 52 weeks.",
+        ],
+        actions=["R1 = Calculator(3 * 2)", "R2 = Calculator(R1 * 2)", "R3 = Calculator(R2 * 52)"],
+        results=["6", "12", "624"],
     ),
     Annotation(
         task="A deep-sea monster rises from the waters once every hundred years to feast on a ship and "

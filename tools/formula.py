@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from tools.errors import ToolError
+
 MAX_CHARS = 500
 MAX_NODES = 200
 MAX_EXPONENT = 1000
@@ -26,7 +28,10 @@ _BINOPS: dict[type[ast.operator], Callable[[float, float], float]] = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_UNARYOPS: dict[type[ast.unaryop], Callable[[float], float]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_UNARYOPS: dict[type[ast.unaryop], Callable[[float], float]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 _COMPARES = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 _VARIABLE = re.compile(r"R\d+")
 # What the planner should read when a construct is refused; the node class name is the fallback.
@@ -46,12 +51,8 @@ _DOLLAR = re.compile(r"\$(?=\s*[\d.])")
 _SYMBOLS = str.maketrans({"^": "**", "×": "*", "÷": "/", "−": "-"})
 
 
-class ToolError(ValueError):
-    """A tool could not run an action; the message says why, for the planner to read."""
-
-
 def normalize(text: str) -> str:
-    """Return the formula with ``^``, ``×``, ``÷``, thousands separators and ``$`` signs normalised.
+    """Return the formula with ``^``, the times and divide signs, thousands separators and ``$`` normalised.
 
     ``%`` is left alone: it is modulo, guessing "percent" would silently change results.
     """
@@ -76,7 +77,7 @@ def _constant_value(node: ast.expr) -> float | None:
     instead of building huge integers.
     """
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value) if isinstance(node.value, int | float) else None
     if isinstance(node, ast.UnaryOp):
         operand = _constant_value(node.operand)
         return None if operand is None else _UNARYOPS[type(node.op)](operand)
@@ -119,14 +120,14 @@ def _check(node: ast.AST, *, allow_names: bool) -> None:
             raise ToolError(f"{node.value!r} is not allowed; {ALLOWED}")
     elif isinstance(node, ast.BinOp):
         if type(node.op) not in _BINOPS:
-            raise ToolError(f"operator {type(node.op).__name__} in {_snippet(node)!r} is not allowed; {ALLOWED}")
+            raise ToolError(f"operator {_snippet(node)!r} is not allowed; {ALLOWED}")
         _check(node.left, allow_names=allow_names)
         _check(node.right, allow_names=allow_names)
         if isinstance(node.op, ast.Pow):
             _check_exponent(node.right, allow_names=allow_names)
     elif isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARYOPS:
-            raise ToolError(f"operator {type(node.op).__name__} in {_snippet(node)!r} is not allowed; {ALLOWED}")
+            raise ToolError(f"operator {_snippet(node)!r} is not allowed; {ALLOWED}")
         _check(node.operand, allow_names=allow_names)
     elif isinstance(node, ast.Compare):
         if not all(isinstance(op, _COMPARES) for op in node.ops):

@@ -7,6 +7,7 @@ whose message is shown to the planner, so it says what was wrong rather than how
 
 import ast
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -15,13 +16,15 @@ from typing import TypeVar
 import numexpr
 import sympy
 
-from tools.formula import ToolError, format_number, normalize, parse
+from tools.errors import ToolError
+from tools.formula import MAX_CHARS, format_number, normalize, parse
 from tools.sandbox import SandboxError, run_python
 
 __all__ = ["MATHS_TOOLS", "ToolError"]
 
 MAX_UNKNOWNS = 4
-MAX_DEGREE = 20  # sympy spends seconds on x**1000 = 2 and word problems never need more
+MAX_INPUT_CHARS = MAX_CHARS * MAX_UNKNOWNS  # each equation is further limited to MAX_CHARS per side
+MAX_DEGREE = 10  # sympy spends seconds on degree-12 polynomials; word problems never need them
 MAX_EXACT_BITS = 100_000  # exact powers larger than this would eat memory in sympy
 CODE_TIMEOUT_S = 5.0
 CODE_MEMORY_MB = 256
@@ -30,12 +33,13 @@ _Result = TypeVar("_Result", str, list[str], str | list[str])
 
 # A single "=" that is not part of "==", "<=", ">=" or "!=".
 _ASSIGN = re.compile(r"(?<![=<>!])=(?!=)")
-_AND = re.compile(r"\s+and\s+")
+_AND = re.compile(r"(?<=\s)and(?=\s)")
 # Identifiers are matched (and kept) first so digits inside names like x2 are never split off.
+# Possessive quantifiers and the lookbehind keep long digit runs from backtracking quadratically.
 _IMPLICIT = re.compile(
-    r"[A-Za-z_]\w*"
-    r"|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?=\s*[A-Za-z_(])"
-    r"|\)(?=\s*[\w(])"
+    r"[A-Za-z_]\w*+"
+    r"|(?<![\w.])(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][+-]?\d++)?+(?=\s*+[A-Za-z_(])"
+    r"|\)(?=\s*+[\w(])"
 )
 _ELLIPSIS = ("...", "…")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -86,22 +90,22 @@ def _tool(name: str) -> Callable[[Callable[[str], _Result]], Callable[[str], _Re
 
 def _split_top_level(text: str, separators: str = ",") -> list[str]:
     """Split on separators outside brackets and quotes; raise ToolError when they are unbalanced."""
-    pieces, closers, quote, start = [], [], "", 0
+    pieces, openers, quote, start = [], [], "", 0
     for i, char in enumerate(text):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
         elif char in _OPENERS:
-            closers.append(_OPENERS[char])
+            openers.append(char)
         elif char in ")]}":
-            if not closers or closers.pop() != char:
-                raise ToolError(f"unbalanced {char!r} in {text!r}")
-        elif char in separators and not closers:
+            if not openers or _OPENERS[openers.pop()] != char:
+                raise ToolError(f"unmatched {char!r} in {text!r}")
+        elif char in separators and not openers:
             pieces.append(text[start:i])
             start = i + 1
-    if quote or closers:
-        raise ToolError(f"unbalanced {quote or closers[-1]!r} in {text!r}")
+    if quote or openers:
+        raise ToolError(f"unclosed {quote or openers[-1]!r} in {text!r}")
     pieces.append(text[start:])
     return [piece.strip() for piece in pieces]
 
@@ -116,8 +120,15 @@ def _insert_multiplication(text: str) -> str:
     return _IMPLICIT.sub(star, text)
 
 
+def _check_length(text: str) -> None:
+    """Refuse oversized input before any regular expression runs over it."""
+    if len(text) > MAX_INPUT_CHARS:
+        raise ToolError(f"input is too long ({len(text)} characters, limit {MAX_INPUT_CHARS})")
+
+
 def _equations(text: str) -> list[list[str]]:
     """Split equation text into equations, each a list of one or two sides (no ``=`` means ``= 0``)."""
+    _check_length(text)
     equations = []
     for piece in _split_top_level(normalize(text), ",;"):
         for part in _AND.split(piece):
@@ -144,30 +155,49 @@ def _sympy_pow(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
         raise ToolError(f"unknowns in both base and exponent ({base}**{exponent}) are not supported")
     if base.free_symbols and exponent.is_Number and abs(exponent) > MAX_DEGREE:
         raise ToolError(f"power {exponent} of an unknown is too high (limit {MAX_DEGREE})")
-    if base.is_Rational and exponent.is_Number and base != 0:
-        bits = (abs(base.p).bit_length() + base.q.bit_length()) * abs(exponent)
-        if bits > MAX_EXACT_BITS:
-            raise ToolError(f"{base}**{exponent} is too large to compute exactly")
+    if base.is_zero and exponent.is_negative:
+        raise ToolError("division by zero (0 to a negative power)")
+    if base.is_number and exponent.is_Number:
+        # sympy computes exact powers eagerly; estimate the size from the rationals in the base
+        bits = sum(abs(r.p).bit_length() + r.q.bit_length() for r in base.atoms(sympy.Rational))
+        if bits * abs(exponent) > MAX_EXACT_BITS:
+            raise ToolError(f"a power is too large to compute exactly ({int(bits * abs(exponent))} bits)")
     return base**exponent
+
+
+def _is_truth_value(value: sympy.Basic) -> bool:
+    """Return whether a converted value is a comparison or True/False rather than a number.
+
+    sympy's Symbol also derives from Boolean (for logic), so being an Expr decides.
+    """
+    return isinstance(value, sympy.logic.boolalg.Boolean) and not isinstance(value, sympy.Expr)
+
+
+def _operand(node: ast.AST) -> sympy.Expr:
+    """Convert an operand of arithmetic or of a comparison, which must not itself be a comparison."""
+    value = _to_sympy(node)
+    if _is_truth_value(value):
+        raise ToolError(f"a comparison cannot be used as a number here: {ast.unparse(node)}")
+    return value
 
 
 def _to_sympy(node: ast.AST) -> sympy.Basic:
     """Convert a validated formula tree to sympy without ever evaluating text."""
     if isinstance(node, ast.Expression):
         return _to_sympy(node.body)
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, int):
-            return sympy.Integer(node.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return sympy.Integer(node.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
         if not math.isfinite(node.value):
-            raise ToolError(f"{node.value!r} is not a finite number")
+            raise ToolError("a number in the formula is too large")
         return sympy.Rational(repr(node.value))  # "0.1" -> 1/10 exactly, not the binary float
     if isinstance(node, ast.Name):
         return sympy.Symbol(node.id)
     if isinstance(node, ast.UnaryOp):
-        operand = _to_sympy(node.operand)
+        operand = _operand(node.operand)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
-        left, right = _to_sympy(node.left), _to_sympy(node.right)
+        left, right = _operand(node.left), _operand(node.right)
         if isinstance(node.op, ast.Pow):
             return _sympy_pow(left, right)
         if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and right.is_zero:
@@ -176,10 +206,12 @@ def _to_sympy(node: ast.AST) -> sympy.Basic:
             return left / right
         return _SYMPY_BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
-        operands = [_to_sympy(node.left), *(_to_sympy(c) for c in node.comparators)]
-        relations = [
-            _SYMPY_COMPARES[type(op)](a, b) for op, a, b in zip(node.ops, operands, operands[1:], strict=False)
-        ]
+        operands = [_operand(node.left), *(_operand(c) for c in node.comparators)]
+        pairs = zip(node.ops, operands, operands[1:], strict=False)
+        try:
+            relations = [_SYMPY_COMPARES[type(op)](a, b) for op, a, b in pairs]
+        except TypeError as exc:  # sympy refuses to order non-real numbers such as 2*I
+            raise ToolError(f"cannot compare in {ast.unparse(node)}: {exc}") from exc
         return sympy.And(*relations) if len(relations) > 1 else relations[0]
     raise ToolError(f"{type(node).__name__} is not supported")  # parse() already refused it
 
@@ -188,12 +220,19 @@ def _format_value(value: sympy.Basic) -> str:
     """Format a sympy number: integers exactly, everything else through a float."""
     if value.is_Integer and abs(value) < 10**21:
         return str(int(value))
-    if value.is_real is False or not value.is_number:
-        if value.is_number:
-            real, imag = (float(part) for part in value.evalf().as_real_imag())
-            return f"{format_number(real)} + {format_number(imag)}*I"
+    if not value.is_number:
         raise ToolError(f"{value} is not a number")
-    return format_number(float(value.evalf()))
+    try:
+        # numerically, since sympy cannot always decide is_real for nested radicals
+        real, imag = (float(part) for part in value.evalf().as_real_imag())
+    except TypeError as exc:  # zoo, nan and other values with no float
+        raise ToolError(f"{value} cannot be evaluated to a number") from exc
+    if math.isclose(imag, 0, abs_tol=1e-12 * max(1.0, abs(real))):
+        return format_number(real)
+    imaginary = f"{format_number(abs(imag))}*I"
+    if format_number(real) == "0":
+        return imaginary if imag >= 0 else f"-{imaginary}"
+    return f"{format_number(real)} {'-' if imag < 0 else '+'} {imaginary}"
 
 
 # --- Calculator -----------------------------------------------------------------------------------
@@ -203,8 +242,14 @@ def _numexpr_source(node: ast.AST, *, top: bool = False) -> str:
     """Re-emit a validated tree for numexpr, every constant a float literal (float64, true division)."""
     if isinstance(node, ast.Expression):
         return _numexpr_source(node.body, top=True)
-    if isinstance(node, ast.Constant):
-        return repr(float(node.value))
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        try:
+            value = float(node.value)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ToolError("a number in the formula is too large for a float")
+        return repr(value)
     if isinstance(node, ast.UnaryOp):
         sign = "-" if isinstance(node.op, ast.USub) else "+"
         return f"({sign}{_numexpr_source(node.operand)})"
@@ -261,36 +306,62 @@ def _rank(solution: dict[sympy.Symbol, sympy.Basic]) -> tuple[bool, bool]:
     return (not real, not non_negative)
 
 
+def _equation_expression(sides: list[str]) -> tuple[sympy.Expr, list[str]]:
+    """Convert one equation to ``lhs - rhs`` and return it with its unknowns in order of appearance."""
+    trees = [parse(side, allow_names=True) for side in sides]
+    converted = [_to_sympy(tree) for tree in trees]
+    if len(converted) == 1 and isinstance(converted[0], sympy.Eq):  # `x == 3` written Python style
+        converted = [converted[0].lhs, converted[0].rhs]
+    if any(_is_truth_value(c) for c in converted):
+        raise ToolError(
+            f"{' = '.join(sides)!r} is not an equation like 'lhs = rhs'; use SolveInequality for inequalities"
+        )
+    expression = converted[0] - converted[1] if len(converted) == 2 else converted[0]
+    if expression.has(sympy.zoo, sympy.nan, sympy.oo):
+        raise ToolError(f"{' = '.join(sides)!r} contains an infinite or undefined value")
+    return expression, [name for tree in trees for name in _names_in_order(tree)]
+
+
+def _check_degree(expression: sympy.Expr, unknowns: list[sympy.Symbol]) -> None:
+    """Refuse polynomials of high degree, which sympy may take many seconds to solve."""
+    polynomial = expression.as_poly(*unknowns)
+    if polynomial is not None and polynomial.total_degree() > MAX_DEGREE:
+        raise ToolError(f"the equation has degree {polynomial.total_degree()} (limit {MAX_DEGREE})")
+
+
+def _message(exc: Exception) -> str:
+    """Return an exception's message on one line (sympy's span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 @_tool("SolveEquation")
 def solve_equation(args: str) -> list[str]:
     """Solve equations like ``2*x + y = 10, x - y = 2``; return the unknowns' values in order."""
     expressions, names = [], []
     for sides in _equations(args):
-        trees = [parse(side, allow_names=True) for side in sides]
-        converted = [_to_sympy(tree) for tree in trees]
-        if any(isinstance(c, sympy.Rel | sympy.And) for c in converted[1:]) or (
-            isinstance(converted[0], sympy.Rel | sympy.And) and not isinstance(converted[0], sympy.Eq)
-        ):
-            raise ToolError(f"{' = '.join(sides)!r} is not an equation; use SolveInequality for inequalities")
-        first = converted[0]
-        if isinstance(first, sympy.Eq):
-            first = first.lhs - first.rhs
-        if isinstance(first, sympy.logic.boolalg.BooleanAtom):  # `3 == 3` folds to True/False
-            raise ToolError(f"{' = '.join(sides)!r} has no unknowns")
-        expressions.append(first - converted[1] if len(converted) == 2 else first)
-        names += [name for tree in trees for name in _names_in_order(tree)]
+        expression, found = _equation_expression(sides)
+        expressions.append(expression)
+        names += found
     unknowns = [sympy.Symbol(name) for name in dict.fromkeys(names)]
     if not unknowns:
         raise ToolError("no unknowns to solve for")
     if len(unknowns) > MAX_UNKNOWNS:
         raise ToolError(f"too many unknowns ({len(unknowns)}, limit {MAX_UNKNOWNS})")
+    if len(expressions) < len(unknowns):
+        # underdetermined systems have no single answer, and sympy can spend minutes finding that out
+        raise ToolError(
+            f"{len(unknowns)} unknowns ({', '.join(map(str, unknowns))}) but only {len(expressions)} "
+            "equation(s); infinitely many solutions"
+        )
+    for expression in expressions:
+        _check_degree(expression, unknowns)
     if all(sympy.expand(e) == 0 for e in expressions):
         raise ToolError("the equation holds for every value (infinitely many solutions)")
     try:
         # A lone equation goes in bare: sympy returns [] for a quintic given as a one-item list.
         solutions = sympy.solve(expressions[0] if len(expressions) == 1 else expressions, unknowns, dict=True)
     except Exception as exc:  # sympy raises a zoo of types (NotImplementedError, PolynomialError, ...)
-        raise ToolError(f"could not solve {args.strip()!r}: {exc}") from exc
+        raise ToolError(f"could not solve {args.strip()!r}: {_message(exc)}") from exc
     if not solutions:
         raise ToolError("no solution")
     complete = [s for s in solutions if all(u in s and not s[u].free_symbols for u in unknowns)]
@@ -332,22 +403,25 @@ def _set_text(solution: sympy.Set, name: str) -> str:
 @_tool("SolveInequality")
 def solve_inequality(args: str) -> str:
     """Solve one inequality in one unknown, e.g. ``3*x + 2 > 11`` gives ``x > 3``."""
+    _check_length(args)
     text = _insert_multiplication(normalize(args))
+    if _ASSIGN.search(text):
+        raise ToolError(f"{args.strip()!r} is an equation, not an inequality; use SolveEquation")
     tree = parse(text, allow_names=True)
+    unknowns = list(dict.fromkeys(_names_in_order(tree)))
+    if len(unknowns) != 1:
+        raise ToolError(f"expected exactly one unknown, found {len(unknowns)}")
     relation = _to_sympy(tree)
     relations = relation.args if isinstance(relation, sympy.And) else (relation,)
     if not all(isinstance(r, sympy.Rel) for r in relations):
         raise ToolError(f"{args.strip()!r} is not an inequality (expected e.g. 3*x + 2 > 11)")
-    unknowns = list(dict.fromkeys(_names_in_order(tree)))
-    if len(unknowns) != 1:
-        raise ToolError(f"expected exactly one unknown, found {len(unknowns)}")
     symbol = sympy.Symbol(unknowns[0])
     solution: sympy.Set = sympy.S.Reals
     try:
         for r in relations:
             solution = solution.intersect(sympy.solve_univariate_inequality(r, symbol, relational=False))
     except Exception as exc:  # sympy raises a zoo of types (NotImplementedError, PolynomialError, ...)
-        raise ToolError(f"could not solve {args.strip()!r}: {exc}") from exc
+        raise ToolError(f"could not solve {args.strip()!r}: {_message(exc)}") from exc
     return _set_text(solution, unknowns[0])
 
 
@@ -369,7 +443,7 @@ def _unwrap_brackets(text: str) -> str:
 
 def _sequence_length(items: list[str]) -> int:
     """Count the terms of an arithmetic sequence written ``a, b, ..., z`` (or ``a, ..., z``)."""
-    if items.count("...") + items.count("…") != 1 or items[-2] not in _ELLIPSIS or len(items) < 3:
+    if len(items) < 3 or items[-2] not in _ELLIPSIS or items.count("...") + items.count("…") != 1:
         raise ToolError("a sequence must look like 'a, b, ..., z'")
     terms = [_evaluate(item) for item in items[:-2]]
     last = _evaluate(items[-1])
@@ -378,7 +452,7 @@ def _sequence_length(items: list[str]) -> int:
         step = 1.0 if last >= first else -1.0
     else:
         step = terms[1] - terms[0]
-        for a, b in zip(terms[1:], terms[2:], strict=False):
+        for a, b in itertools.pairwise(terms[1:]):
             if not math.isclose(b - a, step, rel_tol=1e-9, abs_tol=1e-9):
                 raise ToolError(f"{', '.join(items[:-2])} is not an arithmetic sequence")
     if step == 0:

@@ -69,7 +69,7 @@ def guard(workdir):
         if event.startswith(blocked):
             raise PermissionError(f"sandbox: {event} is not allowed")
         if event == "open" and args[2] & write_flags and outside(args[0]):
-            raise PermissionError(f"sandbox: writing {args[0]!r} is not allowed outside the working directory")
+            raise PermissionError(f"sandbox: writing {args[0]!r} outside the work directory is not allowed")
         if event in path_events and any(outside(p) for p in args[: path_events[event]] if p is not None):
             raise PermissionError(f"sandbox: {event} is not allowed outside the working directory")
 
@@ -107,7 +107,12 @@ def _isolation_prefix() -> tuple[str, ...] | None:
     probe = [unshare, "-rn", sys.executable, "-I", "-S", "-c", _PROBE]
     try:
         result = subprocess.run(
-            probe, env={}, stdin=subprocess.DEVNULL, capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False
+            probe,
+            env={},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_PROBE_TIMEOUT_S,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
