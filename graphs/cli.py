@@ -1,6 +1,7 @@
 """The `lumos` command: run the agent on a task, draw its graphs, fetch model presets."""
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -87,6 +88,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if final.get("answer") is not None else 1
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Run a formulation over a maths JSONL file and print its scores."""
+    from pathlib import Path
+
+    from graphs import evaluate
+
+    examples = evaluate.load_maths(Path(args.data))[: args.limit]
+    out = Path(args.out or f"runs/{Path(args.data).parent.name}-{args.formulation}.jsonl")
+    for _ in evaluate.run(compiled(args.formulation), examples, context_from(args), out):
+        pass
+    summary = evaluate.summarize(out)
+    print(json.dumps({"data": args.data, "formulation": args.formulation, "out": str(out), **summary}, indent=2))
+    return 0
+
+
 def cmd_graph(args: argparse.Namespace) -> int:
     """Print a graph's Mermaid diagram."""
     print(compiled(args.formulation).get_graph().draw_mermaid())
@@ -115,6 +131,29 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the agent on a task and stream its steps")
     run.add_argument("task")
+    add_agent_options(run)
+    run.set_defaults(func=cmd_run)
+
+    ev = sub.add_parser("eval", help="run the agent over a GSM8K/SVAMP-shaped JSONL file and score it")
+    ev.add_argument("--data", required=True, help="JSONL with question/answer (GSM8K) or body/question/answer (SVAMP)")
+    ev.add_argument("--out", help="trace file (JSONL); examples already in it are skipped, so runs resume")
+    ev.add_argument("--limit", type=int, default=None)
+    add_agent_options(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
+    graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
+    graph.set_defaults(func=cmd_graph)
+
+    models = sub.add_parser("models", help="list or fetch GGUF model presets")
+    models.add_argument("action", choices=("list", "fetch"))
+    models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
+    models.set_defaults(func=cmd_models)
+    return root
+
+
+def add_agent_options(run: argparse.ArgumentParser) -> None:
+    """Add the formulation, model and budget options shared by `run` and `eval`."""
     run.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
     run.add_argument("--domain", default="maths")
     default_model = os.environ.get("LUMOS_MODEL", presets.DEFAULT_PRESET)
@@ -129,17 +168,6 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--shots", type=int, default=Context.shots)
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)
-    run.set_defaults(func=cmd_run)
-
-    graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
-    graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
-    graph.set_defaults(func=cmd_graph)
-
-    models = sub.add_parser("models", help="list or fetch GGUF model presets")
-    models.add_argument("action", choices=("list", "fetch"))
-    models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
-    models.set_defaults(func=cmd_models)
-    return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:

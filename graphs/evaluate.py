@@ -1,0 +1,113 @@
+"""Run a compiled Lumos graph over a maths JSONL file and score it (GSM8K and SVAMP shapes).
+
+Each example's trace is appended to a JSONL file as soon as it finishes, so an interrupted run
+resumes where it stopped; a failing example is recorded with its error and never aborts the run.
+"""
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+from tqdm import tqdm
+from typing_extensions import TypedDict
+
+from nodes.context import Context
+
+
+class Example(TypedDict):
+    """One task with its gold answer."""
+
+    id: str
+    task: str
+    gold: str
+
+
+def load_maths(path: Path) -> list[Example]:
+    """Load GSM8K (`question`, `answer` ending `#### N`) or SVAMP (`body`, `question`, `answer`) rows."""
+    examples = []
+    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "body" in row:  # SVAMP: the question is body + " " + question, as Lumos builds it
+            task, gold = f"{row['body'].strip()} {row['question'].strip()}", str(row["answer"])
+        else:
+            task, gold = row["question"], str(row["answer"]).split("####")[-1]
+        examples.append(Example(id=str(row.get("id", line_no)), task=task, gold=re.sub(r"(\d),(\d)", r"\1\2", gold).strip()))
+    return examples
+
+
+def as_number(text: str | None) -> float | None:
+    """Return the last number in a text (commas removed), or None."""
+    if text is None:
+        return None
+    found = re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
+    return float(found[-1]) if found else None
+
+
+def strict_match(prediction: str | None, gold: str) -> bool:
+    """Lumos's rule: the prediction string equals the gold integer string."""
+    return prediction is not None and prediction.strip() == gold
+
+
+def numeric_match(prediction: str | None, gold: str) -> bool:
+    """Tolerant rule: the prediction's number equals the gold number (so "45.0" counts)."""
+    value, target = as_number(prediction), as_number(gold)
+    return value is not None and target is not None and abs(value - target) <= 1e-6 * max(1.0, abs(target))
+
+
+def is_well_formed(state: dict[str, Any]) -> bool:
+    """Return whether every planner and grounder output parsed and at least one action ran."""
+    return state.get("stop_reason") != "error" and bool(state.get("actions"))
+
+
+def run(
+    graph: CompiledStateGraph, examples: list[Example], context: Context, out: Path
+) -> Iterator[dict[str, Any]]:
+    """Run the graph on each example not already in ``out``, appending one trace row per example."""
+    done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
+    todo = [e for e in examples if e["id"] not in done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    correct = 0
+    with out.open("a") as sink, tqdm(todo, desc="eval", unit="ex") as bar:
+        for n, example in enumerate(bar, start=1):
+            start = time.perf_counter()
+            try:
+                state = graph.invoke({"task": example["task"]}, {"recursion_limit": 4 * context.max_subgoals + 10},
+                                     context=context)
+                error = state.get("error")
+            except Exception as err:  # noqa: BLE001 - one broken example must not abort a long run
+                state, error = {}, f"{type(err).__name__}: {err}"
+            row = {
+                **example,
+                "prediction": state.get("answer"),
+                "correct": strict_match(state.get("answer"), example["gold"]),
+                "correct_numeric": numeric_match(state.get("answer"), example["gold"]),
+                "well_formed": is_well_formed(state),
+                "error": error,
+                "seconds": round(time.perf_counter() - start, 2),
+                "trace": {k: state.get(k) for k in ("subgoals", "plan_outputs", "ground_outputs", "actions",
+                                                    "stop_reason", "model_calls")},
+            }
+            sink.write(json.dumps(row) + "\n")
+            sink.flush()
+            correct += row["correct_numeric"]
+            bar.set_postfix(acc=f"{correct / n:.1%}")
+            yield row
+
+
+def summarize(out: Path) -> dict[str, Any]:
+    """Return accuracy, well-formed rate and seconds per example over a trace file."""
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    n = len(rows) or 1
+    return {
+        "examples": len(rows),
+        "accuracy_strict": sum(r["correct"] for r in rows) / n,
+        "accuracy_numeric": sum(r["correct_numeric"] for r in rows) / n,
+        "well_formed": sum(r["well_formed"] for r in rows) / n,
+        "seconds_per_example": sum(r["seconds"] for r in rows) / n,
+    }
