@@ -33,7 +33,7 @@ models: install
 run: models
 	$(BIN)/lumos run --formulation $(FORMULATION) --planner $(MODEL) --grounder $(MODEL) "$(QUESTION)"
 
-test: install
+test: install lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
 	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -5,6 +5,7 @@ from functools import partial
 from typing import Any
 
 from langgraph.graph import StateGraph
+from langgraph.graph.state import CompiledStateGraph
 
 from models.registry import LlamaModels, ModelProvider
 from nodes.answer import answer
@@ -32,7 +33,11 @@ def bound_nodes(
     }
 
 
-def new_builder(nodes: dict[str, Callable[..., Any]]) -> StateGraph:
+LumosGraph = StateGraph[LumosState, Context, LumosInput, LumosState]
+CompiledLumosGraph = CompiledStateGraph[LumosState, Context, LumosInput, LumosState]
+
+
+def new_builder(nodes: dict[str, Callable[..., Any]]) -> LumosGraph:
     """Return a state graph holding the given nodes, with Lumos's state, input and context schemas."""
     builder = StateGraph(LumosState, input_schema=LumosInput, context_schema=Context)
     for name, node in nodes.items():

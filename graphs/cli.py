@@ -8,16 +8,18 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
+from langchain_core.runnables import RunnableConfig
 
+from graphs.binding import CompiledLumosGraph
 from models import presets
 from nodes import protocol
 from nodes.context import Context
+from nodes.state import LumosInput
 
 FORMULATIONS = ("iterative", "onetime")
 
 
-def compiled(formulation: str) -> CompiledStateGraph:
+def compiled(formulation: str) -> CompiledLumosGraph:
     """Return the compiled graph of a formulation."""
     if formulation == "iterative":
         from graphs.iterative import graph
@@ -71,13 +73,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     context = context_from(args)
     graph = compiled(args.formulation)
     print(f"Task: {args.task}")
-    print(f"Lumos-{'I' if args.formulation == 'iterative' else 'O'} | planner {context.planner} | "
-          f"grounder {context.grounder} | profile {context.profile}")
+    print(
+        f"Lumos-{'I' if args.formulation == 'iterative' else 'O'} | planner {context.planner} | "
+        f"grounder {context.grounder} | profile {context.profile}"
+    )
     # a backstop beyond the subgoal cap: each subgoal is three steps in Lumos-I
-    config = {"recursion_limit": 4 * context.max_subgoals + 10}
+    config: RunnableConfig = {"recursion_limit": 4 * context.max_subgoals + 10}
     seen = 0
     final: dict[str, Any] = {}
-    for chunk in graph.stream({"task": args.task}, config, context=context, stream_mode="updates"):
+    for chunk in graph.stream(LumosInput(task=args.task), config, context=context, stream_mode="updates"):
         for node, update in chunk.items():
             update = update or {}
             if node == "plan":
@@ -99,7 +103,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for _ in evaluate.run(compiled(args.formulation), examples, context_from(args), out):
         pass
     summary = evaluate.summarize(out)
-    print(json.dumps({"data": args.data, "formulation": args.formulation, "out": str(out), **summary}, indent=2))
+    print(
+        json.dumps({"data": args.data, "formulation": args.formulation, "out": str(out), **summary}, indent=2)
+    )
     return 0
 
 
@@ -125,7 +131,9 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `lumos` command."""
-    root = argparse.ArgumentParser(prog="lumos", description="Lumos agents on LangGraph over local GGUF models.")
+    root = argparse.ArgumentParser(
+        prog="lumos", description="Lumos agents on LangGraph over local GGUF models."
+    )
     root.add_argument("-v", "--verbose", action="store_true", help="log debug information to stderr")
     sub = root.add_subparsers(dest="command", required=True)
 
@@ -135,7 +143,9 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     ev = sub.add_parser("eval", help="run the agent over a GSM8K/SVAMP-shaped JSONL file and score it")
-    ev.add_argument("--data", required=True, help="JSONL with question/answer (GSM8K) or body/question/answer (SVAMP)")
+    ev.add_argument(
+        "--data", required=True, help="JSONL with question/answer (GSM8K) or body/question/answer (SVAMP)"
+    )
     ev.add_argument("--out", help="trace file (JSONL); examples already in it are skipped, so runs resume")
     ev.add_argument("--limit", type=int, default=None)
     add_agent_options(ev)
@@ -157,14 +167,28 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
     run.add_argument("--domain", default="maths")
     default_model = os.environ.get("LUMOS_MODEL", presets.DEFAULT_PRESET)
-    run.add_argument("--planner", default=os.environ.get("LUMOS_PLANNER", default_model),
-                     help="preset name or path to a .gguf (env LUMOS_PLANNER)")
-    run.add_argument("--grounder", default=os.environ.get("LUMOS_GROUNDER", default_model),
-                     help="preset name or path to a .gguf (env LUMOS_GROUNDER)")
-    run.add_argument("--profile", choices=("instruct", "lumos"), default="instruct",
-                     help="instruct: few-shot for general chat models; lumos: exact prompts for Lumos checkpoints")
-    run.add_argument("--rendering", choices=("eval", "train"), default="eval",
-                     help="Lumos profile only: the eval-time or the training-time prompt rendering")
+    run.add_argument(
+        "--planner",
+        default=os.environ.get("LUMOS_PLANNER", default_model),
+        help="preset name or path to a .gguf (env LUMOS_PLANNER)",
+    )
+    run.add_argument(
+        "--grounder",
+        default=os.environ.get("LUMOS_GROUNDER", default_model),
+        help="preset name or path to a .gguf (env LUMOS_GROUNDER)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=("instruct", "lumos"),
+        default="instruct",
+        help="instruct: few-shot for general chat models; lumos: exact prompts for Lumos checkpoints",
+    )
+    run.add_argument(
+        "--rendering",
+        choices=("eval", "train"),
+        default="eval",
+        help="Lumos profile only: the eval-time or the training-time prompt rendering",
+    )
     run.add_argument("--shots", type=int, default=Context.shots)
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

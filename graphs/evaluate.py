@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from langgraph.graph.state import CompiledStateGraph
 from tqdm import tqdm
 from typing_extensions import TypedDict
 
+from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
+from nodes.state import LumosInput
 
 
 class Example(TypedDict):
@@ -37,7 +38,11 @@ def load_maths(path: Path) -> list[Example]:
             task, gold = f"{row['body'].strip()} {row['question'].strip()}", str(row["answer"])
         else:
             task, gold = row["question"], str(row["answer"]).split("####")[-1]
-        examples.append(Example(id=str(row.get("id", line_no)), task=task, gold=re.sub(r"(\d),(\d)", r"\1\2", gold).strip()))
+        examples.append(
+            Example(
+                id=str(row.get("id", line_no)), task=task, gold=re.sub(r"(\d),(\d)", r"\1\2", gold).strip()
+            )
+        )
     return examples
 
 
@@ -66,7 +71,7 @@ def is_well_formed(state: dict[str, Any]) -> bool:
 
 
 def run(
-    graph: CompiledStateGraph, examples: list[Example], context: Context, out: Path
+    graph: CompiledLumosGraph, examples: list[Example], context: Context, out: Path
 ) -> Iterator[dict[str, Any]]:
     """Run the graph on each example not already in ``out``, appending one trace row per example."""
     done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
@@ -77,10 +82,13 @@ def run(
         for n, example in enumerate(bar, start=1):
             start = time.perf_counter()
             try:
-                state = graph.invoke({"task": example["task"]}, {"recursion_limit": 4 * context.max_subgoals + 10},
-                                     context=context)
+                state = graph.invoke(
+                    LumosInput(task=example["task"]),
+                    {"recursion_limit": 4 * context.max_subgoals + 10},
+                    context=context,
+                )
                 error = state.get("error")
-            except Exception as err:  # noqa: BLE001 - one broken example must not abort a long run
+            except Exception as err:
                 state, error = {}, f"{type(err).__name__}: {err}"
             row = {
                 **example,
@@ -90,8 +98,17 @@ def run(
                 "well_formed": is_well_formed(state),
                 "error": error,
                 "seconds": round(time.perf_counter() - start, 2),
-                "trace": {k: state.get(k) for k in ("subgoals", "plan_outputs", "ground_outputs", "actions",
-                                                    "stop_reason", "model_calls")},
+                "trace": {
+                    k: state.get(k)
+                    for k in (
+                        "subgoals",
+                        "plan_outputs",
+                        "ground_outputs",
+                        "actions",
+                        "stop_reason",
+                        "model_calls",
+                    )
+                },
             }
             sink.write(json.dumps(row) + "\n")
             sink.flush()

@@ -17,7 +17,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
-from models.template import render_lumos
+from models.template import LumosRendering, render_lumos
 
 PromptFormat = Literal["chat", "lumos-eval", "lumos-train"]
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
@@ -43,7 +43,7 @@ def to_turns(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
     for message in messages:
         if message.type not in _ROLES:
             raise ValueError(f"unsupported message type {message.type!r} for a llama.cpp model")
-        turns.append((_ROLES[message.type], message.text))
+        turns.append((_ROLES[message.type], str(message.text)))
     return turns
 
 
@@ -79,7 +79,7 @@ class ChatLlamaCpp(BaseChatModel):
         return params
 
     def _lumos_tokens(self, messages: Sequence[BaseMessage]) -> list[int]:
-        rendering = "train" if self.prompt_format == "lumos-train" else "eval"
+        rendering: LumosRendering = "train" if self.prompt_format == "lumos-train" else "eval"
         text = render_lumos(to_turns(messages), rendering)
         # train: BOS and "</s>" as the EOS token; eval: Lumos tokenized without special tokens
         return list(self.model.llama.tokenize(text.encode(), add_bos=rendering == "train", special=True))
@@ -124,7 +124,10 @@ class ChatLlamaCpp(BaseChatModel):
                 output_tokens=usage.get("completion_tokens", 0),
                 total_tokens=usage.get("total_tokens", 0),
             ),
-            response_metadata={"finish_reason": choice.get("finish_reason"), "model_path": str(self.model.path)},
+            response_metadata={
+                "finish_reason": choice.get("finish_reason"),
+                "model_path": str(self.model.path),
+            },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -146,4 +149,6 @@ class ChatLlamaCpp(BaseChatModel):
                 finish = choice.get("finish_reason")
                 if piece or finish:
                     metadata = {"finish_reason": finish} if finish else {}
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece, response_metadata=metadata))
+                    yield ChatGenerationChunk(
+                        message=AIMessageChunk(content=piece, response_metadata=metadata)
+                    )

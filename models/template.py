@@ -1,4 +1,4 @@
-"""The Lumos chat template (Tulu/open-instruct ``<|user|>``/``<|assistant|>``), in both renderings.
+r"""The Lumos chat template (Tulu/open-instruct ``<|user|>``/``<|assistant|>``), in both renderings.
 
 Lumos checkpoints were trained on one rendering and evaluated with another (lumos-reference §2.2,
 §2.3); both are kept because each reproduces something real:
@@ -8,7 +8,7 @@ Lumos checkpoints were trained on one rendering and evaluated with another (lumo
 * ``eval``: ``eval/*/run_eval.py``: no BOS, earlier assistant turns followed by a blank line; what
   produced the paper's numbers.
 
-Both end with ``<|assistant|>\\n`` so the model writes the next assistant turn.
+Both end with ``<|assistant|>\n`` so the model writes the next assistant turn.
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ EOS = "</s>"
 
 
 def render_lumos(turns: Sequence[tuple[str, str]], rendering: LumosRendering) -> str:
-    """Render user/assistant turns as a Lumos completion prompt ending in ``<|assistant|>\\n``."""
+    r"""Render user/assistant turns as a Lumos completion prompt ending in ``<|assistant|>\n``."""
     if turns and turns[0][0] == "system":
         raise ValueError("Lumos checkpoints were trained without a system prompt")
     if not turns or turns[-1][0] != "user":

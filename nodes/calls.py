@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from models.chat import ContextOverflowError
+from models.chat import ContextOverflowError, PromptFormat
 from models.registry import ModelProvider
 from nodes.context import Context
 from nodes.prompts import Turn
@@ -32,6 +32,7 @@ def ask_line(
     examples: Sequence[Turn],
 ) -> str:
     """Return one line from the model for ``turns``: zero-shot Lumos or few-shot instruct."""
+    prompt_format: PromptFormat
     if context.profile == "lumos":
         prompt_format = "lumos-train" if context.rendering == "train" else "lumos-eval"
         messages = to_messages(turns)

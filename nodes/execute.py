@@ -26,12 +26,14 @@ def run_action(action: protocol.Action, memory: Mapping[str, str], tools: Toolbo
     """
     outputs = action["outputs"]
     try:
-        failed = [v for v in protocol.VARIABLE.findall(action["args"]) if memory.get(v, "").startswith(ERROR_PREFIX)]
+        failed = [
+            v for v in protocol.VARIABLE.findall(action["args"]) if memory.get(v, "").startswith(ERROR_PREFIX)
+        ]
         if failed:
             raise protocol.UndefinedVariableError(f"{failed[0]} has no value because its action failed")
         args = protocol.substitute(action["args"], memory)
         result: str | list[str] = args if not action["name"] else tools[action["name"]](args)
-    except Exception as err:  # noqa: BLE001 - a failing action must become an observation, never a crash
+    except Exception as err:
         if not isinstance(err, ValueError | LookupError):
             logger.exception("tool %s crashed on %r", action["name"], action["args"])
         message = f"{ERROR_PREFIX}{action['name'] or 'passthrough'} failed: {err}"

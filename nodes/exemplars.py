@@ -3,8 +3,9 @@
 Each is a GSM8K *train* problem (never dev or test) annotated the way Lumos's converter writes
 them: high-level subgoals, one grounded action line per subgoal, and each subgoal's executed
 result. They are ordered so that the first few (the default shot count) are plain arithmetic, as
-most grade-school problems are; the equation example comes last. ``tests/test_exemplars.py`` re-executes every action line with the project's tools and
-checks the recorded results, so an exemplar can never teach a wrong computation.
+most grade-school problems are; the equation example comes last. ``tests/test_exemplars.py``
+re-executes every action line with the project's tools and checks the recorded results, so an
+exemplar can never teach a wrong computation.
 """
 
 from typing_extensions import TypedDict
@@ -58,8 +59,8 @@ MATHS: list[Annotation] = [
     ),
     Annotation(
         task="Julie is reading a 120-page book. Yesterday, she was able to read 12 pages and today, she read "
-        "twice as many pages as yesterday. If she wants to read half of the remaining pages tomorrow, how many "
-        "pages should she read?",
+        "twice as many pages as yesterday. If she wants to read half of the remaining pages tomorrow, "
+        "how many pages should she read?",
         subgoals=[
             "Calculate the number of pages Julie read today.",
             "Calculate the total number of pages Julie has read since yesterday.",

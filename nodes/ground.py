@@ -69,13 +69,21 @@ def ground(
     try:
         actions = protocol.parse_actions(text)
     except protocol.ParseError as err:
-        return update | {"error": f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}",
-                         "stop_reason": "error"}
+        return update | {
+            "error": f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}",
+            "stop_reason": "error",
+        }
     if unknown := unknown_actions(actions, action_sets[domain]):
         available = ", ".join(sorted(action_sets[domain]))
-        return update | {"error": f"the grounder used unknown action(s) {', '.join(unknown)}; "
-                         f"the {domain} actions are {available}", "stop_reason": "error"}
+        return update | {
+            "error": f"the grounder used unknown action(s) {', '.join(unknown)}; "
+            f"the {domain} actions are {available}",
+            "stop_reason": "error",
+        }
     if len(actions) > context.max_actions:
-        return update | {"error": f"the grounder wrote {len(actions)} actions; the limit is "
-                         f"{context.max_actions} (max_actions)", "stop_reason": "error"}
+        return update | {
+            "error": f"the grounder wrote {len(actions)} actions; the limit is "
+            f"{context.max_actions} (max_actions)",
+            "stop_reason": "error",
+        }
     return update | {"pending": actions}

@@ -46,7 +46,9 @@ def plan(
     if formulation == "iterative" and len(state.get("subgoals", [])) >= context.max_subgoals:
         return {"stop_reason": "max_subgoals"}  # the cap that keeps Lumos-I bounded
     system = prompts.INSTRUCT_PLAN_SYSTEM + (
-        prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE if formulation == "iterative" else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
+        prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE
+        if formulation == "iterative"
+        else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
     )
     exemplars = EXEMPLARS.get(domain_of(state, context), [])[: context.shots]
     turns = prompts.plan_conversation(
@@ -59,7 +61,13 @@ def plan(
     examples = prompts.exemplar_plan_turns(exemplars, formulation=formulation, rendering=context.rendering)
     try:
         text = ask_line(
-            models, context, role="planner", spec=context.planner, turns=turns, system=system, examples=examples
+            models,
+            context,
+            role="planner",
+            spec=context.planner,
+            turns=turns,
+            system=system,
+            examples=examples,
         )
     except ModelCallError as err:
         return {"error": str(err), "stop_reason": "error"}
@@ -69,11 +77,16 @@ def plan(
     try:
         subgoals = protocol.parse_subgoals(text)
     except protocol.ParseError as err:
-        return update | {"error": f"planner output is not a Lumos plan ({err.reason}): {err.text!r}",
-                         "stop_reason": "error"}
+        return update | {
+            "error": f"planner output is not a Lumos plan ({err.reason}): {err.text!r}",
+            "stop_reason": "error",
+        }
     if formulation == "iterative":
         subgoals = subgoals[:1]  # one subgoal per turn; extra ones are the model running ahead
     elif len(subgoals) > context.max_subgoals:
-        return update | {"error": f"the plan has {len(subgoals)} subgoals; the limit is {context.max_subgoals} "
-                         "(max_subgoals)", "stop_reason": "error"}
+        return update | {
+            "error": f"the plan has {len(subgoals)} subgoals; the limit is {context.max_subgoals} "
+            "(max_subgoals)",
+            "stop_reason": "error",
+        }
     return update | {"subgoals": subgoals}

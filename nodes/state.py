@@ -1,9 +1,9 @@
 """The agent's state: the task, the plan, grounded and executed actions, variable memory, answer."""
 
 import operator
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NotRequired
 
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from nodes.protocol import Action
 

@@ -35,5 +35,7 @@ class ScriptedModels:
         self.requests: list[dict[str, Any]] = []
 
     def chat(self, spec: str, *, role: str, prompt_format: str, max_tokens: int) -> RecordingChatModel:
-        self.requests.append({"spec": spec, "role": role, "prompt_format": prompt_format, "max_tokens": max_tokens})
+        self.requests.append(
+            {"spec": spec, "role": role, "prompt_format": prompt_format, "max_tokens": max_tokens}
+        )
         return self.by_role[role]

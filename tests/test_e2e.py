@@ -7,7 +7,7 @@ from nodes import protocol
 from nodes.context import Context
 
 pytestmark = [pytest.mark.gguf, pytest.mark.timeout(600)]
-TASK = "A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?"  # noqa: E501
+TASK = "A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?"
 
 
 def assert_answer_came_from_execution(state):
@@ -24,7 +24,9 @@ def assert_answer_came_from_execution(state):
 
 @pytest.mark.parametrize("module", [iterative, onetime], ids=["iterative", "onetime"])
 def test_graph_answers_from_executed_actions(module, default_model_path):
-    state = module.graph.invoke({"task": TASK}, context=Context(planner=str(default_model_path), grounder=str(default_model_path)))
+    state = module.graph.invoke(
+        {"task": TASK}, context=Context(planner=str(default_model_path), grounder=str(default_model_path))
+    )
     assert_answer_came_from_execution(state)
     assert state["model_calls"] >= 2
     if module is iterative:
@@ -34,15 +36,27 @@ def test_graph_answers_from_executed_actions(module, default_model_path):
 
 def test_lumos_profile_runs_on_an_untuned_model(default_model_path):
     """The byte-exact zero-shot profile is for Lumos checkpoints; on a general model it must still end cleanly."""
-    context = Context(planner=str(default_model_path), grounder=str(default_model_path), profile="lumos", max_subgoals=3)
+    context = Context(
+        planner=str(default_model_path), grounder=str(default_model_path), profile="lumos", max_subgoals=3
+    )
     state = onetime.graph.invoke({"task": TASK}, context=context)
     assert state["stop_reason"] in {"plan_executed", "error"}
     assert state["answer"] is not None or state["error"]
 
 
 def test_cli_run_streams_steps_and_answer(default_model_path, capsys):
-    code = cli.main(["run", "--formulation", "onetime", "--planner", str(default_model_path),
-                     "--grounder", str(default_model_path), TASK])
+    code = cli.main(
+        [
+            "run",
+            "--formulation",
+            "onetime",
+            "--planner",
+            str(default_model_path),
+            "--grounder",
+            str(default_model_path),
+            TASK,
+        ]
+    )
     out = capsys.readouterr().out
     assert "[plan]    Subgoal 1:" in out and "[ground]  R1 = " in out and "[execute] R1 = " in out
     assert code == 0 and "Answer: " in out

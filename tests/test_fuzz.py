@@ -62,7 +62,9 @@ def hostile_models(rng: random.Random) -> ScriptedModels:
 def test_malformed_outputs_end_the_run_cleanly(module, seed):
     rng = random.Random(seed)
     graph = module.build(models=hostile_models(rng)).compile()
-    state = graph.invoke({"task": "How many clips?"}, {"recursion_limit": 60}, context=Context(max_subgoals=4))
+    state = graph.invoke(
+        {"task": "How many clips?"}, {"recursion_limit": 60}, context=Context(max_subgoals=4)
+    )
     assert state["stop_reason"] in {"planner", "plan_executed", "max_subgoals", "error"}
     if state["answer"] is None:
         assert state["error"]  # no answer always comes with the reason
@@ -74,7 +76,9 @@ def test_malformed_outputs_end_the_run_cleanly(module, seed):
 @pytest.mark.timeout(120)
 def test_each_hostile_grounding_is_handled():
     for line in HOSTILE:
-        models = ScriptedModels(FakeListChatModel(responses=["Subgoal 1: Do it."]), FakeListChatModel(responses=[line]))  # type: ignore[arg-type]
+        models = ScriptedModels(
+            FakeListChatModel(responses=["Subgoal 1: Do it."]), FakeListChatModel(responses=[line])
+        )  # type: ignore[arg-type]
         state = onetime.build(models=models).compile().invoke({"task": "t"}, context=Context())
         assert state["answer"] is not None or state["error"], line
         assert "pwned" not in str(state.get("answer")), line

@@ -29,9 +29,13 @@ def run(graph_module, planner, grounder, **context):
 
 
 def test_iterative_runs_until_the_planner_stops():
-    planner = scripted("Subgoal 1: Clips in May.", "No, I will keep planning. Subgoal 2: Total.", "Yes, I will stop planning.")
+    planner = scripted(
+        "Subgoal 1: Clips in May.",
+        "No, I will keep planning. Subgoal 2: Total.",
+        "Yes, I will stop planning.",
+    )
     grounder = scripted("R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)")
-    state, models = run(iterative, planner, grounder)
+    state, _ = run(iterative, planner, grounder)
     assert state["subgoals"] == ["Clips in May.", "Total."]
     assert [a["observation"] for a in state["actions"]] == ["24", "72"]
     assert [a["subgoal"] for a in state["actions"]] == [1, 2]
@@ -45,7 +49,8 @@ def test_iterative_runs_until_the_planner_stops():
     assert second_prompt[-2].content == "Subgoal 1: Clips in May."
     # the grounder saw its own earlier grounding
     assert [m.content for m in grounder.prompts[1][-3:]] == [
-        grounder.prompts[0][-1].content, "R1 = Calculator(48 / 2)",
+        grounder.prompts[0][-1].content,
+        "R1 = Calculator(48 / 2)",
         "Subgoal to be grounded: No, I will keep planning. Subgoal 2: Total.",
     ]
     assert all(call["stop"] == ["\n"] for call in planner.calls + grounder.calls)
@@ -81,11 +86,15 @@ def test_onetime_plans_grounds_and_executes_once():
     state, _ = run(onetime, planner, grounder)
     assert state["subgoals"] == ["Clips in May.", "Total."]
     assert state["answer"] == "72" and state["stop_reason"] == "plan_executed"
-    assert grounder.prompts[0][-1].content.endswith("Subgoals to be grounded: Subgoal 1: Clips in May.; Subgoal 2: Total.")
+    assert grounder.prompts[0][-1].content.endswith(
+        "Subgoals to be grounded: Subgoal 1: Clips in May.; Subgoal 2: Total."
+    )
 
 
 def test_tool_failure_is_an_observation_the_planner_sees():
-    planner = scripted("Subgoal 1: Try.", "No, I will keep planning. Subgoal 2: Use it.", "Yes, I will stop planning.")
+    planner = scripted(
+        "Subgoal 1: Try.", "No, I will keep planning. Subgoal 2: Use it.", "Yes, I will stop planning."
+    )
     grounder = scripted("R1 = Broken(7)", "R2 = Calculator(R1 + 1)")
     state, _ = run(iterative, planner, grounder)
     assert state["actions"][0]["ok"] is False
@@ -114,23 +123,37 @@ def test_bad_input_gets_a_clear_error_without_any_model_call():
     graph = iterative.build(models=models, tools=TOOLS).compile()
     assert "task is empty" in graph.invoke({"task": "  "}, context=Context())["error"]
     assert "limit is 50" in graph.invoke({"task": "x" * 51}, context=Context(max_task_chars=50))["error"]
-    assert "unknown domain 'chess'" in graph.invoke({"task": "x", "domain": "chess"}, context=Context())["error"]
+    assert (
+        "unknown domain 'chess'" in graph.invoke({"task": "x", "domain": "chess"}, context=Context())["error"]
+    )
     assert models.requests == []
 
 
 def test_graphs_are_runnables_batch_stream_async():
     def fresh():
-        return iterative.build(models=ScriptedModels(
-            scripted("Subgoal 1: Add.", "Yes, I will stop planning."), scripted("R1 = Calculator(2 + 3)"))).compile()
+        return iterative.build(
+            models=ScriptedModels(
+                scripted("Subgoal 1: Add.", "Yes, I will stop planning."), scripted("R1 = Calculator(2 + 3)")
+            )
+        ).compile()
 
     context = Context()
     assert fresh().invoke({"task": "2+3?"}, context=context)["answer"] == "5"
-    nodes = [next(iter(chunk)) for chunk in fresh().stream({"task": "2+3?"}, context=context, stream_mode="updates")]
+    nodes = [
+        next(iter(chunk))
+        for chunk in fresh().stream({"task": "2+3?"}, context=context, stream_mode="updates")
+    ]
     assert nodes == ["plan", "ground", "execute", "plan", "answer"]
     assert asyncio.run(fresh().ainvoke({"task": "2+3?"}, context=context))["answer"] == "5"
-    onetime_graph = onetime.build(models=ScriptedModels(
-        scripted("Subgoal 1: A.", "Subgoal 1: B."), scripted("R1 = Calculator(1 + 1)", "R1 = Calculator(2 + 2)"))).compile()
-    results = onetime_graph.batch([{"task": "a"}, {"task": "b"}], context=context, config={"max_concurrency": 1})
+    onetime_graph = onetime.build(
+        models=ScriptedModels(
+            scripted("Subgoal 1: A.", "Subgoal 1: B."),
+            scripted("R1 = Calculator(1 + 1)", "R1 = Calculator(2 + 2)"),
+        )
+    ).compile()
+    results = onetime_graph.batch(
+        [{"task": "a"}, {"task": "b"}], context=context, config={"max_concurrency": 1}
+    )
     assert [r["answer"] for r in results] == ["2", "4"]
 
 

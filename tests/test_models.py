@@ -64,10 +64,15 @@ def test_lumos_renderings_differ_only_by_bos_and_eos(chat):
     # train adds BOS where the vocabulary asks for one (Llama-2 Lumos checkpoints do); eval never does
     assert (train_tokens[0] == llama.token_bos()) == bool(llama._model.add_bos_token())
     assert eval_tokens[0] != llama.token_bos()
-    assert llama.detokenize(eval_tokens).decode() == "<|user|>\nQ1\n<|assistant|>\nA1\n\n<|user|>\nQ2\n<|assistant|>\n"
+    assert (
+        llama.detokenize(eval_tokens).decode()
+        == "<|user|>\nQ1\n<|assistant|>\nA1\n\n<|user|>\nQ2\n<|assistant|>\n"
+    )
     train_text = llama.detokenize(train_tokens).decode()
     assert train_text.endswith("<|user|>\nQ1\n<|assistant|>\nA1</s>\n<|user|>\nQ2\n<|assistant|>\n")
-    reply = ChatLlamaCpp(model=chat.model, prompt_format="lumos-eval", max_tokens=16).invoke(turns, stop=["\n"])
+    reply = ChatLlamaCpp(model=chat.model, prompt_format="lumos-eval", max_tokens=16).invoke(
+        turns, stop=["\n"]
+    )
     assert "\n" not in reply.text
 
 

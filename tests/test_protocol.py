@@ -7,8 +7,14 @@ from nodes.protocol import Action, ParseError
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Subgoal 1: Calculate the amount Leah spent on milkshake.", ["Calculate the amount Leah spent on milkshake."]),
-        ("No, I will keep planning. Subgoal 2: Calculate Leah's rest money.", ["Calculate Leah's rest money."]),
+        (
+            "Subgoal 1: Calculate the amount Leah spent on milkshake.",
+            ["Calculate the amount Leah spent on milkshake."],
+        ),
+        (
+            "No, I will keep planning. Subgoal 2: Calculate Leah's rest money.",
+            ["Calculate Leah's rest money."],
+        ),
         (
             "Subgoal 1: Obtain the number of kids of A.; Subgoal 2: Obtain B.; Subgoal 3: Compare them.",
             ["Obtain the number of kids of A.", "Obtain B.", "Compare them."],
@@ -52,19 +58,34 @@ def test_render_plan_steps_and_plan_round_trip():
             "have?); R3 = QA([R2], Question: How many kids did Julius Caesar have?)",
             [
                 Action(outputs=["R1"], name="KnowledgeQuery", args="Julius Caesar"),
-                Action(outputs=["R2"], name="ParagraphRetrieve", args="R1, Query: How many kids did Julius Caesar have?"),
-                Action(outputs=["R3"], name="QA", args="[R2], Question: How many kids did Julius Caesar have?"),
+                Action(
+                    outputs=["R2"],
+                    name="ParagraphRetrieve",
+                    args="R1, Query: How many kids did Julius Caesar have?",
+                ),
+                Action(
+                    outputs=["R3"], name="QA", args="[R2], Question: How many kids did Julius Caesar have?"
+                ),
             ],
         ),
-        ("R5, R6 = SolveEquation(R2=xy, R3=x/y)", [Action(outputs=["R5", "R6"], name="SolveEquation", args="R2=xy, R3=x/y")]),
+        (
+            "R5, R6 = SolveEquation(R2=xy, R3=x/y)",
+            [Action(outputs=["R5", "R6"], name="SolveEquation", args="R2=xy, R3=x/y")],
+        ),
         ("R3 = R2", [Action(outputs=["R3"], name="", args="R2")]),
         ("Output = R9", [Action(outputs=["Output"], name="", args="R9")]),
         ("R10 = Calculator(R1(R9))", [Action(outputs=["R10"], name="Calculator", args="R1(R9)")]),
-        ("R2 = Calculator((3 + 4) * (2 - 1)).", [Action(outputs=["R2"], name="Calculator", args="(3 + 4) * (2 - 1)")]),
-        ("R1 = Code(f(a; b)); R2 = Calculator(R1 + 1)", [
-            Action(outputs=["R1"], name="Code", args="f(a; b)"),
-            Action(outputs=["R2"], name="Calculator", args="R1 + 1"),
-        ]),
+        (
+            "R2 = Calculator((3 + 4) * (2 - 1)).",
+            [Action(outputs=["R2"], name="Calculator", args="(3 + 4) * (2 - 1)")],
+        ),
+        (
+            "R1 = Code(f(a; b)); R2 = Calculator(R1 + 1)",
+            [
+                Action(outputs=["R1"], name="Code", args="f(a; b)"),
+                Action(outputs=["R2"], name="Calculator", args="R1 + 1"),
+            ],
+        ),
     ],
 )
 def test_parse_actions(text, expected):

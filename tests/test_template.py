@@ -10,7 +10,9 @@ def test_eval_rendering_has_blank_lines_and_no_eos():
 
 def test_train_rendering_closes_assistant_turns_with_eos():
     turns = [("user", "Q1"), ("assistant", "A1"), ("user", "Q2")]
-    assert render_lumos(turns, "train") == "<|user|>\nQ1\n<|assistant|>\nA1</s>\n<|user|>\nQ2\n<|assistant|>\n"
+    assert (
+        render_lumos(turns, "train") == "<|user|>\nQ1\n<|assistant|>\nA1</s>\n<|user|>\nQ2\n<|assistant|>\n"
+    )
 
 
 @pytest.mark.parametrize(
