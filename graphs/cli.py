@@ -42,14 +42,13 @@ def context_from(args: argparse.Namespace) -> Context:
     )
 
 
-def show_update(node: str, update: dict[str, Any]) -> None:
-    """Print what one node just did, as it happens."""
+def show_update(node: str, update: dict[str, Any], planned: int) -> None:
+    """Print what one node just did, as it happens (``planned``: subgoals shown before this update)."""
     if node == "plan":
         for text in update.get("plan_outputs", []):
             if protocol.is_stop(text):
                 print(f"[plan]    {text}")
-        first = len(update.get("_seen", []))
-        for index, subgoal in enumerate(update.get("subgoals", []), start=first + 1):
+        for index, subgoal in enumerate(update.get("subgoals", []), start=planned + 1):
             print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
     elif node == "ground":
         for text in update.get("ground_outputs", []):
@@ -77,17 +76,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"Lumos-{'I' if args.formulation == 'iterative' else 'O'} | planner {context.planner} | "
         f"grounder {context.grounder} | profile {context.profile}"
     )
-    # a backstop beyond the subgoal cap: each subgoal is three steps in Lumos-I
-    config: RunnableConfig = {"recursion_limit": 4 * context.max_subgoals + 10}
-    seen = 0
+    config: RunnableConfig = {"recursion_limit": context.recursion_limit}
+    planned = 0
     final: dict[str, Any] = {}
     for chunk in graph.stream(LumosInput(task=args.task), config, context=context, stream_mode="updates"):
         for node, update in chunk.items():
             update = update or {}
-            if node == "plan":
-                update = {**update, "_seen": [None] * seen}
-                seen += len(update.get("subgoals", []))
-            show_update(node, update)
+            show_update(node, update, planned)
+            planned += len(update.get("subgoals", []))
             final.update(update)
     return 0 if final.get("answer") is not None else 1
 

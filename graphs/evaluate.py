@@ -84,7 +84,7 @@ def run(
             try:
                 state = graph.invoke(
                     LumosInput(task=example["task"]),
-                    {"recursion_limit": 4 * context.max_subgoals + 10},
+                    {"recursion_limit": context.recursion_limit},
                     context=context,
                 )
                 error = state.get("error")

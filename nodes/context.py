@@ -25,6 +25,11 @@ class Context:
     max_new_tokens: int = 512  # per model call, as Lumos
     max_task_chars: int = 4000
 
+    @property
+    def recursion_limit(self) -> int:
+        """Return a LangGraph step limit just above what ``max_subgoals`` allows (a backstop)."""
+        return 4 * self.max_subgoals + 10  # Lumos-I takes three steps per subgoal, plus plan/answer
+
     def __post_init__(self) -> None:
         if self.profile not in ("instruct", "lumos"):
             raise ValueError(f"profile must be 'instruct' or 'lumos', not {self.profile!r}")

@@ -62,8 +62,9 @@ def hostile_models(rng: random.Random) -> ScriptedModels:
 def test_malformed_outputs_end_the_run_cleanly(module, seed):
     rng = random.Random(seed)
     graph = module.build(models=hostile_models(rng)).compile()
+    context = Context(max_subgoals=4)
     state = graph.invoke(
-        {"task": "How many clips?"}, {"recursion_limit": 60}, context=Context(max_subgoals=4)
+        {"task": "How many clips?"}, {"recursion_limit": context.recursion_limit}, context=context
     )
     assert state["stop_reason"] in {"planner", "plan_executed", "max_subgoals", "error"}
     if state["answer"] is None:
