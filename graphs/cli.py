@@ -92,7 +92,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Run a formulation over a maths JSONL file and print its scores."""
     from pathlib import Path
 
-    from graphs import evaluate
+    from evaluation import harness as evaluate
 
     examples = evaluate.load_maths(Path(args.data))[: args.limit]
     out = Path(args.out or f"runs/{Path(args.data).parent.name}-{args.formulation}.jsonl")

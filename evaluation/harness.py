@@ -5,7 +5,6 @@ resumes where it stopped; a failing example is recorded with its error and never
 """
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from tqdm import tqdm
 from typing_extensions import TypedDict
 
+from evaluation import metrics
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
 from nodes.state import LumosInput
@@ -34,35 +34,14 @@ def load_maths(path: Path) -> list[Example]:
         if not line.strip():
             continue
         row = json.loads(line)
-        if "body" in row:  # SVAMP: the question is body + " " + question, as Lumos builds it
-            task, gold = f"{row['body'].strip()} {row['question'].strip()}", str(row["answer"])
+        if "body" in row:  # SVAMP: body + " " + question and str(int(Answer)), as Lumos builds them
+            task = f"{row['body'].strip()} {row['question'].strip()}"
+            value = float(row["answer"])
+            gold = str(int(value)) if value.is_integer() else str(value)
         else:
-            task, gold = row["question"], str(row["answer"]).split("####")[-1]
-        examples.append(
-            Example(
-                id=str(row.get("id", line_no)), task=task, gold=re.sub(r"(\d),(\d)", r"\1\2", gold).strip()
-            )
-        )
+            task, gold = row["question"], metrics.gold_number(str(row["answer"]))
+        examples.append(Example(id=str(row.get("id", line_no)), task=task, gold=gold))
     return examples
-
-
-def as_number(text: str | None) -> float | None:
-    """Return the last number in a text (commas removed), or None."""
-    if text is None:
-        return None
-    found = re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
-    return float(found[-1]) if found else None
-
-
-def strict_match(prediction: str | None, gold: str) -> bool:
-    """Lumos's rule: the prediction string equals the gold integer string."""
-    return prediction is not None and prediction.strip() == gold
-
-
-def numeric_match(prediction: str | None, gold: str) -> bool:
-    """Tolerant rule: the prediction's number equals the gold number (so "45.0" counts)."""
-    value, target = as_number(prediction), as_number(gold)
-    return value is not None and target is not None and abs(value - target) <= 1e-6 * max(1.0, abs(target))
 
 
 def is_well_formed(state: dict[str, Any]) -> bool:
@@ -93,8 +72,8 @@ def run(
             row = {
                 **example,
                 "prediction": state.get("answer"),
-                "correct": strict_match(state.get("answer"), example["gold"]),
-                "correct_numeric": numeric_match(state.get("answer"), example["gold"]),
+                "correct": metrics.maths_strict(state.get("answer"), example["gold"]),
+                "correct_numeric": metrics.maths_numeric(state.get("answer"), example["gold"]),
                 "well_formed": is_well_formed(state),
                 "error": error,
                 "seconds": round(time.perf_counter() - start, 2),
