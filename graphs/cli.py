@@ -16,15 +16,19 @@ from nodes import protocol
 from nodes.context import Context
 from nodes.state import LumosInput
 
-FORMULATIONS = ("iterative", "onetime")
+FORMULATIONS = ("iterative", "onetime", "cot", "direct")  # the last two are single-call baselines
 
 
 def compiled(formulation: str) -> CompiledLumosGraph:
     """Return the compiled graph of a formulation."""
     if formulation == "iterative":
         from graphs.iterative import graph
-    else:
+    elif formulation == "onetime":
         from graphs.onetime import graph
+    elif formulation == "cot":
+        from graphs.baselines import cot_graph as graph
+    else:
+        from graphs.baselines import direct_graph as graph
     return graph
 
 
@@ -73,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     graph = compiled(args.formulation)
     print(f"Task: {args.task}")
     print(
-        f"Lumos-{'I' if args.formulation == 'iterative' else 'O'} | planner {context.planner} | "
+        f"{args.formulation} | planner {context.planner} | "
         f"grounder {context.grounder} | profile {context.profile}"
     )
     config: RunnableConfig = {"recursion_limit": context.recursion_limit}

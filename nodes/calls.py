@@ -21,6 +21,13 @@ def to_messages(turns: Sequence[Turn]) -> list[BaseMessage]:
     return [_MESSAGE[role](content=text) for role, text in turns]
 
 
+def prompt_format_for(context: Context) -> PromptFormat:
+    """Return how the run's profile renders prompts: the model's chat template, or Lumos's."""
+    if context.profile == "instruct":
+        return "chat"
+    return "lumos-train" if context.rendering == "train" else "lumos-eval"
+
+
 def ask_line(
     models: ModelProvider,
     context: Context,
@@ -32,13 +39,11 @@ def ask_line(
     examples: Sequence[Turn],
 ) -> str:
     """Return one line from the model for ``turns``: zero-shot Lumos or few-shot instruct."""
-    prompt_format: PromptFormat
-    if context.profile == "lumos":
-        prompt_format = "lumos-train" if context.rendering == "train" else "lumos-eval"
-        messages = to_messages(turns)
-    else:
-        prompt_format = "chat"
+    prompt_format = prompt_format_for(context)
+    if prompt_format == "chat":
         messages = to_messages([("system", system), *examples, *turns])
+    else:
+        messages = to_messages(turns)  # Lumos checkpoints were trained zero-shot, without a system turn
     model = models.chat(spec, role=role, prompt_format=prompt_format, max_tokens=context.max_new_tokens)
     try:
         reply = model.invoke(messages, stop=["\n"])  # every Lumos module output is one line

@@ -194,3 +194,33 @@ def final_variable(memory: Mapping[str, str]) -> str | None:
     """Return the variable holding the final answer: ``Output`` if set, else the highest ``Rk``."""
     names = [n for n in memory if n == OUTPUT or VARIABLE.fullmatch(n)]
     return max(names, key=variable_index) if names else None
+
+
+# --- baselines ----------------------------------------------------------------------------------
+
+_ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*([^\n]+?)(?:\.\s|\.$|\n|$)", re.I)
+_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
+_HASHES = re.compile(r"####\s*([^\n]+)")
+_LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def extract_final_answer(text: str, *, numeric: bool) -> str | None:
+    r"""Return the answer a chain of thought ends with, or None.
+
+    Tried in order: "the answer is X" (Lumos's CoT targets), ``\boxed{X}``, ``#### X``, and, for
+    maths only, the last number in the text. Which rule comes first decides CoT scores (a
+    first-number rule scored Qwen2.5-Coder-0.5B at 2.5% instead of 27.5% on GSM8K).
+    """
+    for pattern in (_ANSWER_IS, _BOXED, _HASHES):
+        found = pattern.findall(text)
+        if found:
+            answer = found[-1].strip().rstrip(".")
+            if not numeric:
+                return answer
+            numbers = _LAST_NUMBER.findall(answer)
+            if numbers:
+                return numbers[-1].replace(",", "").rstrip(".")
+    if numeric:
+        numbers = _LAST_NUMBER.findall(text)
+        return numbers[-1].replace(",", "").rstrip(".") if numbers else None
+    return None
