@@ -37,8 +37,9 @@ def ask_line(
     turns: Sequence[Turn],
     system: str,
     examples: Sequence[Turn],
+    stop: Sequence[str] = ("\n",),
 ) -> str:
-    """Return one line from the model for ``turns``: zero-shot Lumos or few-shot instruct."""
+    """Return the model's reply to ``turns`` (one line by default): zero-shot Lumos or few-shot instruct."""
     prompt_format = prompt_format_for(context)
     if prompt_format == "chat":
         messages = to_messages([("system", system), *examples, *turns])
@@ -46,7 +47,7 @@ def ask_line(
         messages = to_messages(turns)  # Lumos checkpoints were trained zero-shot, without a system turn
     model = models.chat(spec, role=role, prompt_format=prompt_format, max_tokens=context.max_new_tokens)
     try:
-        reply = model.invoke(messages, stop=["\n"])  # every Lumos module output is one line
+        reply = model.invoke(messages, stop=list(stop))
     except ContextOverflowError as err:
         raise ModelCallError(f"{role} prompt does not fit: {err}") from err
     return reply.text.strip()

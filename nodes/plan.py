@@ -59,6 +59,9 @@ def plan(
         rendering=context.rendering,
     )
     examples = prompts.exemplar_plan_turns(exemplars, formulation=formulation, rendering=context.rendering)
+    # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
+    # planning.", so in the instruct profile the planner may use several lines, joined back into one.
+    stop = ("\n",) if context.profile == "lumos" else ("\n\n",)
     try:
         text = ask_line(
             models,
@@ -68,7 +71,9 @@ def plan(
             turns=turns,
             system=system,
             examples=examples,
+            stop=stop,
         )
+        text = " ".join(text.split())
     except ModelCallError as err:
         return {"error": str(err), "stop_reason": "error"}
     update: dict[str, Any] = {"plan_outputs": [text], "model_calls": 1}

@@ -53,7 +53,8 @@ def test_iterative_runs_until_the_planner_stops():
         "R1 = Calculator(48 / 2)",
         "Subgoal to be grounded: No, I will keep planning. Subgoal 2: Total.",
     ]
-    assert all(call["stop"] == ["\n"] for call in planner.calls + grounder.calls)
+    assert all(call["stop"] == ["\n"] for call in grounder.calls)
+    assert all(call["stop"] == ["\n\n"] for call in planner.calls)  # instruct: lines are joined
 
 
 def test_instruct_profile_sends_system_and_exemplars_lumos_profile_sends_neither():
@@ -70,6 +71,22 @@ def test_instruct_profile_sends_system_and_exemplars_lumos_profile_sends_neither
     assert len(planner.prompts[0]) == 1 and planner.prompts[0][0].content.startswith("Please provide")
     assert {r["prompt_format"] for r in models.requests} == {"lumos-train"}
     assert state["answer"] == "2"
+
+
+def test_instruct_planner_line_broken_after_keep_planning_is_joined():
+    planner = scripted(
+        "Subgoal 1: A.", "No, I will keep planning.\nSubgoal 2: B.", "Yes, I will stop planning."
+    )
+    grounder = scripted("R1 = Calculator(1 + 1)", "R2 = Calculator(R1 * 3)")
+    state, _ = run(iterative, planner, grounder)
+    assert state["plan_outputs"][1] == "No, I will keep planning. Subgoal 2: B."
+    assert state["subgoals"] == ["A.", "B."] and state["answer"] == "6"
+
+
+def test_lumos_profile_planner_stops_at_the_first_newline():
+    planner = scripted("Subgoal 1: A.", "Yes, I will stop planning.")
+    state, _ = run(iterative, planner, scripted("R1 = Calculator(2 + 2)"), profile="lumos")
+    assert [c["stop"] for c in planner.calls] == [["\n"], ["\n"]] and state["answer"] == "4"
 
 
 def test_iterative_stops_at_the_subgoal_cap():
