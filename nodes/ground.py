@@ -49,9 +49,14 @@ def ground(
         domain=domain,
         formulation=formulation,
         rendering=context.rendering,
+        terse=context.profile == "instruct",
     )
     examples = prompts.exemplar_ground_turns(
-        exemplars, domain=domain, formulation=formulation, rendering=context.rendering
+        exemplars,
+        domain=domain,
+        formulation=formulation,
+        rendering=context.rendering,
+        terse=context.profile == "instruct",
     )
     try:
         text = ask_line(

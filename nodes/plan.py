@@ -57,8 +57,11 @@ def plan(
         state.get("subgoal_results", []),
         formulation=formulation,
         rendering=context.rendering,
+        terse=context.profile == "instruct",
     )
-    examples = prompts.exemplar_plan_turns(exemplars, formulation=formulation, rendering=context.rendering)
+    examples = prompts.exemplar_plan_turns(
+        exemplars, formulation=formulation, rendering=context.rendering, terse=context.profile == "instruct"
+    )
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
     stop = ("\n",) if context.profile == "lumos" else ("\n\n",)

@@ -47,9 +47,8 @@ INSTRUCT_PLAN_SYSTEM = (
     "executable actions. Follow the format of the examples exactly and answer with a single line."
 )
 INSTRUCT_PLAN_SYSTEM_ITERATIVE = (
-    " Write one subgoal per turn: the first as `Subgoal 1: ...`, later ones as "
-    "`No, I will keep planning. Subgoal k: ...`. After each subgoal you are told its executed result; "
-    f"when the results answer the task, reply exactly `{protocol.STOP_LINE}`"
+    " Write one subgoal per turn as `Subgoal k: ...`. After each subgoal you are told its executed "
+    f"result; when the results answer the task, reply exactly `{protocol.STOP_LINE}`"
 )
 INSTRUCT_PLAN_SYSTEM_ONETIME = (
     " Write the whole plan on one line: `Subgoal 1: ...; Subgoal 2: ...`. The last subgoal must "
@@ -79,11 +78,14 @@ def plan_conversation(
     formulation: Formulation,
     rendering: Rendering,
     stopped: bool = False,
+    terse: bool = False,
 ) -> list[Turn]:
     """Return the planner's turns for a task given the subgoals planned and executed so far.
 
     For Lumos-I the conversation alternates subgoal and execution-result turns and ends on a user
     turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
+    ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
+    tend to end their turn right after it, before writing the subgoal.
     """
     turns: list[Turn] = [("user", PLAN_FIRST.format(task=task.strip()))]
     if formulation == "onetime":
@@ -91,7 +93,8 @@ def plan_conversation(
             turns.append(("assistant", protocol.render_plan(list(subgoals))))
         return turns
     for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
-        turns.append(("assistant", protocol.render_plan_step(index, subgoal)))
+        line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
+        turns.append(("assistant", line))
         turns.append(("user", plan_feedback(index, result, rendering=rendering)))
     if stopped:
         turns.append(("assistant", protocol.STOP_LINE))
@@ -106,6 +109,7 @@ def ground_conversation(
     domain: str,
     formulation: Formulation,
     rendering: Rendering,
+    terse: bool = False,
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
@@ -119,7 +123,7 @@ def ground_conversation(
         return turns + [("assistant", line) for line in groundings[:1]]
     turns = []
     for index, subgoal in enumerate(subgoals, start=1):
-        if rendering == "eval" and domain == "maths":
+        if rendering == "eval" and domain == "maths" and not terse:
             # Lumos's maths eval re-sends the planner's raw line, "No, I will keep planning." included
             shown = protocol.render_plan_step(index, subgoal)
         else:
@@ -134,7 +138,7 @@ def ground_conversation(
 
 
 def exemplar_plan_turns(
-    exemplars: Sequence[Annotation], *, formulation: Formulation, rendering: Rendering
+    exemplars: Sequence[Annotation], *, formulation: Formulation, rendering: Rendering, terse: bool = False
 ) -> list[Turn]:
     """Render worked examples as complete planner conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -146,12 +150,18 @@ def exemplar_plan_turns(
             formulation=formulation,
             rendering=rendering,
             stopped=True,
+            terse=terse,
         )
     return turns
 
 
 def exemplar_ground_turns(
-    exemplars: Sequence[Annotation], *, domain: str, formulation: Formulation, rendering: Rendering
+    exemplars: Sequence[Annotation],
+    *,
+    domain: str,
+    formulation: Formulation,
+    rendering: Rendering,
+    terse: bool = False,
 ) -> list[Turn]:
     """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -164,5 +174,6 @@ def exemplar_ground_turns(
             domain=domain,
             formulation=formulation,
             rendering=rendering,
+            terse=terse,
         )
     return turns

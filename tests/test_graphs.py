@@ -51,7 +51,7 @@ def test_iterative_runs_until_the_planner_stops():
     assert [m.content for m in grounder.prompts[1][-3:]] == [
         grounder.prompts[0][-1].content,
         "R1 = Calculator(48 / 2)",
-        "Subgoal to be grounded: No, I will keep planning. Subgoal 2: Total.",
+        "Subgoal to be grounded: Subgoal 2: Total.",  # instruct: no keep-planning prefix
     ]
     assert all(call["stop"] == ["\n"] for call in grounder.calls)
     assert all(call["stop"] == ["\n\n"] for call in planner.calls)  # instruct: lines are joined
