@@ -221,3 +221,14 @@ def test_exemplars_render_as_complete_conversations():
         exemplars, domain="maths", formulation="onetime", rendering="eval"
     )
     assert ground_turns[1] == ("assistant", "; ".join(exemplars[0]["actions"]))
+
+
+def test_terse_instruct_rendering_drops_the_keep_planning_prefix_everywhere():
+    plan = prompts.plan_conversation(
+        TASK, SUBGOALS[:2], RESULTS[:2], formulation="iterative", rendering="eval", terse=True
+    )
+    assert plan[3] == ("assistant", "Subgoal 2: " + SUBGOALS[1])
+    ground = prompts.ground_conversation(
+        TASK, SUBGOALS[:2], ACTIONS[:1], domain="maths", formulation="iterative", rendering="eval", terse=True
+    )
+    assert ground[-1] == ("user", "Subgoal to be grounded: Subgoal 2: " + SUBGOALS[1])
