@@ -58,9 +58,8 @@ INSTRUCT_GROUND_SYSTEM = (
     "You are the grounding module of a modular problem-solving agent. Translate subgoals into "
     "executable actions from the available action list, written as `R1 = Action(arguments)` and "
     "separated by `; `. Number results R1, R2, ... across the whole task and refer to earlier "
-    "results by their variables; take the numbers from the task text. Each action is a single call "
-    "with the whole formula inside its parentheses, e.g. `R3 = Calculator((R1 + 4) * 7)`, never "
-    "`R3 = Calculator(R1 + 4) * 7`. Follow the format of the examples exactly and answer with a single line."
+    "results by their variables; take the numbers from the task text. Follow the format of the "
+    "examples exactly and answer with a single line."
 )
 
 
