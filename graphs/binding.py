@@ -15,21 +15,21 @@ from nodes.ground import ground
 from nodes.plan import plan
 from nodes.prompts import Formulation
 from nodes.state import LumosInput, LumosState
-from tools import Toolbox, toolboxes
+from tools import Toolboxes, action_names, toolboxes
 
 
 def bound_nodes(
-    formulation: Formulation, models: ModelProvider | None, tools: dict[str, Toolbox] | None
+    formulation: Formulation, models: ModelProvider | None, tools: Toolboxes | None
 ) -> dict[str, Callable[..., Any]]:
     """Return the plan/ground/execute/answer nodes with their dependencies bound."""
     models = models or LlamaModels()  # loads weights lazily, on the first model call
-    tools = tools if tools is not None else toolboxes()
-    action_sets = {domain: set(box) for domain, box in tools.items()}
+    tools = tools if tools is not None else toolboxes(models)
+    action_sets = {domain: action_names(box) for domain, box in tools.items()}
     return {
         "plan": partial(plan, models=models, formulation=formulation, domains=set(tools)),
         "ground": partial(ground, models=models, formulation=formulation, action_sets=action_sets),
         "execute": partial(execute, toolboxes=tools, formulation=formulation),
-        "answer": partial(answer, formulation=formulation),
+        "answer": partial(answer, models=models, formulation=formulation),
     }
 
 

@@ -16,7 +16,7 @@ from nodes import protocol
 from nodes.context import Context
 from nodes.state import LumosInput
 
-FORMULATIONS = ("iterative", "onetime", "cot", "direct")  # the last two are single-call baselines
+FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
 
 
 def compiled(formulation: str) -> CompiledLumosGraph:
@@ -27,8 +27,10 @@ def compiled(formulation: str) -> CompiledLumosGraph:
         from graphs.onetime import graph
     elif formulation == "cot":
         from graphs.baselines import cot_graph as graph
-    else:
+    elif formulation == "direct":
         from graphs.baselines import direct_graph as graph
+    else:
+        from graphs.baselines import integrated_graph as graph
     return graph
 
 
@@ -38,12 +40,23 @@ def context_from(args: argparse.Namespace) -> Context:
         domain=args.domain,
         planner=args.planner,
         grounder=args.grounder,
+        qa_model=args.qa_model,
+        knowledge=args.knowledge,
+        corpus=args.corpus,
+        yes_no=args.yes_no,
         profile=args.profile,
         rendering=args.rendering,
         shots=args.shots,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
+
+
+def brief(text: str, width: int = 160) -> str:
+    """Return an observation shortened for the terminal: its first line, and how many more there are."""
+    lines = text.splitlines() or [""]
+    head = lines[0] if len(lines[0]) <= width else lines[0][: width - 1] + "…"
+    return head + (f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else "")
 
 
 def show_update(node: str, update: dict[str, Any], planned: int) -> None:
@@ -60,7 +73,7 @@ def show_update(node: str, update: dict[str, Any], planned: int) -> None:
     elif node == "execute":
         for action in update.get("actions", []):
             mark = "" if action["ok"] else "  (failed)"
-            print(f"[execute] {protocol.render_action(action)} -> {action['observation']}{mark}")
+            print(f"[execute] {protocol.render_action(action)} -> {brief(action['observation'])}{mark}")
     elif node == "answer":
         if update.get("answer") is not None:
             print(f"Answer: {update['answer']}")
@@ -93,19 +106,106 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Run a formulation over a maths JSONL file and print its scores."""
+    """Run a formulation over a benchmark file (resuming), write its trace, summary and table."""
+    import dataclasses
+    import random
+    from functools import partial
     from pathlib import Path
 
-    from evaluation import harness as evaluate
+    from evaluation import benchmarks, harness, judge, runs
+    from models.registry import LlamaModels
 
-    examples = evaluate.load_maths(Path(args.data))[: args.limit]
-    out = Path(args.out or f"runs/{Path(args.data).parent.name}-{args.formulation}.jsonl")
-    for _ in evaluate.run(compiled(args.formulation), examples, context_from(args), out):
-        pass
-    summary = evaluate.summarize(out)
-    print(
-        json.dumps({"data": args.data, "formulation": args.formulation, "out": str(out), **summary}, indent=2)
+    data = Path(args.data)
+    benchmark, examples = benchmarks.load(data, args.benchmark)
+    if args.model:
+        args.planner = args.grounder = args.model
+        if hasattr(args, "qa_model"):
+            args.qa_model = args.model
+    defaults = vars(parser().parse_args(["eval", "--data", args.data]))
+    command = runs.command_line(benchmark, vars(args), defaults)
+    if args.seed is not None:  # a seeded random subset; by default the first N, as Lumos's scripts take
+        random.Random(args.seed).shuffle(examples)
+    examples = examples[: args.limit]
+    model = runs.run_label(args.planner, args.grounder)
+    out = (
+        Path(args.out)
+        if args.out
+        else runs.default_out(benchmark, args.formulation, model, data, args.profile)
     )
+    args.domain = benchmarks.DOMAIN[benchmark]
+    if benchmark == "strategyqa" and hasattr(args, "yes_no"):
+        args.yes_no = True  # Lumos appends " Must answer yes/no." to the final question
+    if (
+        benchmark == "hotpotqa"
+        and getattr(args, "corpus", "") is None
+        and getattr(args, "knowledge", "local") in ("auto", "local")
+    ):
+        args.corpus = runs.distractor_corpus(data, out.parent)  # None for a questions-only file
+        args.corpus = str(args.corpus) if args.corpus else None
+    context = context_from(args)
+    context = dataclasses.replace(context, domain=benchmarks.DOMAIN[benchmark])
+    info = {
+        "benchmark": benchmark,
+        "formulation": args.formulation,
+        "model": model,
+        "data": args.data,
+        "limit": args.limit,
+        "seed": args.seed,
+        "judge": args.judge,
+        "command": command,
+        "config": {"data": str(data.resolve()), "seed": args.seed, **dataclasses.asdict(context)},
+    }
+    grader = None
+    if args.judge:
+        chat = LlamaModels().chat(
+            args.judge, role="judge", prompt_format="chat", max_tokens=judge.JUDGE_MAX_TOKENS
+        )
+        grader = partial(judge.judge, chat)
+    summary = harness.evaluate(
+        compiled(args.formulation), examples, context, out, info, concurrency=args.concurrency, judge=grader
+    )
+    print(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2))
+    print(f"trace {out}, summary {harness.summary_path(out)}, table {harness.markdown_path(out)}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Compare runs side by side: a markdown table, and a bar chart when asked."""
+    import os
+    from pathlib import Path
+
+    from evaluation import report
+
+    summaries = report.load([Path(p) for p in args.runs])
+    link = None
+    if args.chart:
+        report.chart(summaries, Path(args.chart))
+        base = Path(args.out).parent if args.out else Path.cwd()
+        link = os.path.relpath(Path(args.chart), base)
+    table = report.markdown(summaries, chart=link)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(table, encoding="utf-8")
+        print(f"wrote {args.out}" + (f" and {args.chart}" if args.chart else ""))
+    else:
+        print(table)
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """Build a local corpus and its BM25 index from HotpotQA distractor files or {title, text} JSONL."""
+    from pathlib import Path
+
+    from tools.corpus import passages_from_hotpot, read_jsonl_corpus
+    from tools.retrieval import LocalIndex
+
+    passages = list(passages_from_hotpot(*args.hotpot)) if args.hotpot else []
+    for path in args.jsonl or []:
+        passages += read_jsonl_corpus(path)
+    if not passages:
+        raise ValueError("give --hotpot FILE... and/or --jsonl FILE... to build a corpus from")
+    LocalIndex.build(passages, Path(args.out))
+    print(f"{len(passages)} passages indexed in {args.out}; use it with --corpus {args.out}")
     return 0
 
 
@@ -142,14 +242,47 @@ def parser() -> argparse.ArgumentParser:
     add_agent_options(run)
     run.set_defaults(func=cmd_run)
 
-    ev = sub.add_parser("eval", help="run the agent over a GSM8K/SVAMP-shaped JSONL file and score it")
+    ev = sub.add_parser("eval", help="run a formulation over a benchmark JSONL file and score it")
     ev.add_argument(
-        "--data", required=True, help="JSONL with question/answer (GSM8K) or body/question/answer (SVAMP)"
+        "benchmark",
+        nargs="?",
+        choices=("gsm8k", "svamp", "strategyqa", "hotpotqa"),
+        help="benchmark whose shape and metrics the file has (default: told from its fields)",
     )
-    ev.add_argument("--out", help="trace file (JSONL); examples already in it are skipped, so runs resume")
-    ev.add_argument("--limit", type=int, default=None)
+    ev.add_argument("--data", required=True, help="JSONL in the shape of ../shared/data (see its README)")
+    ev.add_argument(
+        "--out",
+        help="trace file (JSONL); default runs/<benchmark>-<formulation>-<model>.jsonl. "
+        "Examples already in it are skipped, so runs resume",
+    )
+    ev.add_argument("--limit", type=int, default=None, help="evaluate the first N examples only")
+    ev.add_argument(
+        "--seed", type=int, default=None, help="shuffle the examples with this seed before --limit"
+    )
+    ev.add_argument(
+        "--model", help="one model spec for every role (planner, grounder, QA tool); overrides those options"
+    )
+    ev.add_argument(
+        "--concurrency", type=int, default=1, help="examples run in parallel threads (one lock per model)"
+    )
+    ev.add_argument("--judge", help="model spec of an LLM judge for judged accuracy (Lumos's judge prompt)")
     add_agent_options(ev)
     ev.set_defaults(func=cmd_eval)
+
+    report = sub.add_parser("report", help="compare runs side by side: a markdown table and a bar chart")
+    report.add_argument("runs", nargs="+", help="run summaries (x.summary.json) or traces (x.jsonl)")
+    report.add_argument("--out", help="markdown file to write (default: print it)")
+    report.add_argument("--chart", help="PNG bar chart to write")
+    report.set_defaults(func=cmd_report)
+
+    corpus = sub.add_parser("corpus", help="build a local complex-QA corpus and its BM25 index")
+    corpus.add_argument("action", choices=("build",))
+    corpus.add_argument(
+        "--hotpot", nargs="+", help="HotpotQA distractor JSONL files (their context paragraphs)"
+    )
+    corpus.add_argument("--jsonl", nargs="+", help="JSONL files of {title, text} records")
+    corpus.add_argument("--out", required=True, help="index directory to write")
+    corpus.set_defaults(func=cmd_corpus)
 
     graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
     graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
@@ -165,7 +298,9 @@ def parser() -> argparse.ArgumentParser:
 def add_agent_options(run: argparse.ArgumentParser) -> None:
     """Add the formulation, model and budget options shared by `run` and `eval`."""
     run.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
-    run.add_argument("--domain", default="maths")
+    run.add_argument(
+        "--domain", choices=("maths", "math", "complex_qa", "qa"), default="maths", help="qa = complex_qa"
+    )
     default_model = os.environ.get("LUMOS_MODEL", presets.DEFAULT_PRESET)
     run.add_argument(
         "--planner",
@@ -176,6 +311,25 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         "--grounder",
         default=os.environ.get("LUMOS_GROUNDER", default_model),
         help="preset name or path to a .gguf (env LUMOS_GROUNDER)",
+    )
+    run.add_argument(
+        "--qa-model",
+        default=os.environ.get("LUMOS_QA_MODEL", default_model),
+        help="complex QA: model behind the QA action (env LUMOS_QA_MODEL)",
+    )
+    run.add_argument(
+        "--knowledge",
+        choices=("auto", "local", "wikipedia", "web"),
+        default="auto",
+        help="complex QA: KnowledgeQuery backend (auto: local when --corpus is set, else wikipedia)",
+    )
+    run.add_argument(
+        "--corpus",
+        default=os.environ.get("LUMOS_CORPUS"),
+        help="complex QA: {title, text} JSONL or `lumos corpus build` index (env LUMOS_CORPUS)",
+    )
+    run.add_argument(
+        "--yes-no", action="store_true", help="complex QA: the answer must be yes or no (StrategyQA)"
     )
     run.add_argument(
         "--profile",

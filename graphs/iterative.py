@@ -3,18 +3,18 @@
 from langgraph.graph import END, START
 
 from graphs.binding import LumosGraph, bound_nodes, new_builder
-from graphs.routes import route_after_ground, route_after_plan
+from graphs.routes import route_after_execute, route_after_ground, route_after_plan
 from models.registry import ModelProvider
-from tools import Toolbox
+from tools import Toolboxes
 
 
-def build(*, models: ModelProvider | None = None, tools: dict[str, Toolbox] | None = None) -> LumosGraph:
+def build(*, models: ModelProvider | None = None, tools: Toolboxes | None = None) -> LumosGraph:
     """Return the uncompiled Lumos-I graph over a model provider and per-domain toolboxes."""
     builder = new_builder(bound_nodes("iterative", models, tools))
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", route_after_plan)  # stop signal or subgoal cap -> answer
     builder.add_conditional_edges("ground", route_after_ground)
-    builder.add_edge("execute", "plan")
+    builder.add_conditional_edges("execute", route_after_execute)  # a tool setup failure ends the run
     builder.add_edge("answer", END)
     return builder
 

@@ -5,10 +5,10 @@ from langgraph.graph import END, START
 from graphs.binding import LumosGraph, bound_nodes, new_builder
 from graphs.routes import route_after_ground, route_after_plan
 from models.registry import ModelProvider
-from tools import Toolbox
+from tools import Toolboxes
 
 
-def build(*, models: ModelProvider | None = None, tools: dict[str, Toolbox] | None = None) -> LumosGraph:
+def build(*, models: ModelProvider | None = None, tools: Toolboxes | None = None) -> LumosGraph:
     """Return the uncompiled Lumos-O graph over a model provider and per-domain toolboxes."""
     builder = new_builder(bound_nodes("onetime", models, tools))
     builder.add_edge(START, "plan")

@@ -13,3 +13,8 @@ def route_after_plan(state: LumosState) -> Literal["ground", "answer"]:
 def route_after_ground(state: LumosState) -> Literal["execute", "answer"]:
     """Execute the grounded actions unless grounding failed."""
     return "answer" if state.get("error") else "execute"
+
+
+def route_after_execute(state: LumosState) -> Literal["plan", "answer"]:
+    """Plan the next subgoal (Lumos-I) unless the tools could not run at all."""
+    return "answer" if state.get("error") else "plan"

@@ -4,11 +4,15 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from models.registry import ModelProvider
 from nodes import protocol
-from nodes.context import Context
+from nodes.context import Context, context_of
 from nodes.execute import ERROR_PREFIX
+from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.state import LumosState
+from tools.complex_qa import qa_chat_model
+from tools.qa import ANSWER_PREFIX, YES_NO_MARKER, answer_of, qa
 
 
 def maths_answer(memory: dict[str, str]) -> tuple[str | None, str | None]:
@@ -22,10 +26,44 @@ def maths_answer(memory: dict[str, str]) -> tuple[str | None, str | None]:
     return value, None
 
 
-def answer(state: LumosState, runtime: Runtime[Context], *, formulation: Formulation) -> dict[str, Any]:
+def yes_no(prediction: str) -> str:
+    """Map a prediction to yes/no as Lumos scores StrategyQA: "yes" anywhere means yes."""
+    return "yes" if "yes" in prediction.lower() else "no"
+
+
+def complex_qa_answer(
+    state: LumosState, context: Context, models: ModelProvider, formulation: Formulation
+) -> tuple[str | None, str | None]:
+    """Return (answer, error) for complex QA.
+
+    Lumos-O takes the final variable's QA answer. Lumos-I, and Lumos-O when the final value is no
+    QA answer, asks the QA model the task over every QA result, as Lumos's ``decide_final_ans``.
+    """
+    memory = state.get("memory", {})
+    final = protocol.final_variable(memory)
+    if formulation == "onetime" and final and ANSWER_PREFIX in memory[final]:
+        prediction = answer_of(memory[final])
+    else:
+        names = sorted((n for n in memory if protocol.VARIABLE.fullmatch(n)), key=protocol.variable_index)
+        found = "; ".join(memory[n] for n in names if "Question: " in memory[n])
+        question = state["task"].strip() + (f" {YES_NO_MARKER}." if context.yes_no else "")
+        try:
+            prediction = answer_of(qa(qa_chat_model(models, context), found, question))
+        except ValueError as err:  # the collected results do not fit the QA model's context
+            return None, f"the final QA call failed: {err}"
+    return (yes_no(prediction) if context.yes_no else prediction), None
+
+
+def answer(
+    state: LumosState, runtime: Runtime[Context], *, models: ModelProvider, formulation: Formulation
+) -> dict[str, Any]:
     """Set the answer (or the reason there is none) and why the run stopped."""
     if state.get("error"):
         return {"answer": None, "stop_reason": "error"}
+    context = context_of(runtime)
     stop_reason = state.get("stop_reason") or ("planner" if formulation == "iterative" else "plan_executed")
-    value, error = maths_answer(state.get("memory", {}))
+    if domain_of(state, context) == "complex_qa":
+        value, error = complex_qa_answer(state, context, models, formulation)
+    else:
+        value, error = maths_answer(state.get("memory", {}))
     return {"answer": value, "error": error, "stop_reason": stop_reason}

@@ -8,6 +8,13 @@ from langgraph.runtime import Runtime
 from models.presets import DEFAULT_PRESET
 
 Profile = Literal["instruct", "lumos"]
+Knowledge = Literal["auto", "local", "wikipedia", "web"]
+DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
+
+
+def canonical_domain(domain: str) -> str:
+    """Return the domain's canonical name (``qa`` is ``complex_qa``)."""
+    return DOMAIN_ALIASES.get(domain, domain)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,6 +24,10 @@ class Context:
     domain: str = "maths"
     planner: str = DEFAULT_PRESET  # preset name or path to a .gguf
     grounder: str = DEFAULT_PRESET
+    qa_model: str = DEFAULT_PRESET  # complex QA: the model behind the QA action and the final answer
+    knowledge: Knowledge = "auto"  # KnowledgeQuery backend; auto = local when a corpus is set, else wikipedia
+    corpus: str | None = None  # a `{title, text}` JSONL file or an index built by `lumos corpus build`
+    yes_no: bool = False  # complex QA: the answer must be yes or no (StrategyQA)
     profile: Profile = "instruct"  # "lumos": byte-exact zero-shot prompts for Lumos checkpoints
     rendering: Literal["eval", "train"] = "eval"  # which Lumos rendering (lumos-reference §2.2/§2.3)
     shots: int = 4  # worked examples shown in the instruct profile
@@ -31,6 +42,9 @@ class Context:
         return 4 * self.max_subgoals + 10  # Lumos-I takes three steps per subgoal, plus plan/answer
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "domain", canonical_domain(self.domain))
+        if self.knowledge not in ("auto", "local", "wikipedia", "web"):
+            raise ValueError(f"knowledge must be auto, local, wikipedia or web, not {self.knowledge!r}")
         if self.profile not in ("instruct", "lumos"):
             raise ValueError(f"profile must be 'instruct' or 'lumos', not {self.profile!r}")
         if self.rendering not in ("eval", "train"):

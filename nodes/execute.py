@@ -1,7 +1,7 @@
 """Execution module: run the grounded actions with the domain's tools and record what they return."""
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -11,14 +11,15 @@ from nodes.context import Context, context_of
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.state import ExecutedAction, LumosState
+from tools import MemoryTool, Toolbox, Toolboxes, toolbox_for
 
-Tool = Callable[[str], str | list[str]]
-Toolbox = Mapping[str, Tool]
 ERROR_PREFIX = "Error: "
 logger = logging.getLogger(__name__)
 
 
-def run_action(action: protocol.Action, memory: Mapping[str, str], tools: Toolbox) -> tuple[list[str], bool]:
+def run_action(
+    action: protocol.Action, memory: Mapping[str, str], tools: Toolbox, subgoal: str = ""
+) -> tuple[list[str], bool]:
     """Return the values an action assigns to its outputs, and whether it succeeded.
 
     Every failure (an undefined or failed variable, a tool error, even a bug in a tool) comes back
@@ -31,8 +32,13 @@ def run_action(action: protocol.Action, memory: Mapping[str, str], tools: Toolbo
         ]
         if failed:
             raise protocol.UndefinedVariableError(f"{failed[0]} has no value because its action failed")
-        args = protocol.substitute(action["args"], memory)
-        result: str | list[str] = args if not action["name"] else tools[action["name"]](args)
+        tool = tools[action["name"]] if action["name"] else None
+        result: str | list[str]
+        if isinstance(tool, MemoryTool):
+            result = tool(action["args"], memory, subgoal)
+        else:
+            args = protocol.substitute(action["args"], memory)
+            result = args if tool is None else tool(args)
     except Exception as err:
         if not isinstance(err, ValueError | LookupError):
             logger.exception("tool %s crashed on %r", action["name"], action["args"])
@@ -49,17 +55,26 @@ def execute(
     state: LumosState,
     runtime: Runtime[Context],
     *,
-    toolboxes: Mapping[str, Toolbox],
+    toolboxes: Toolboxes,
     formulation: Formulation,
 ) -> dict[str, Any]:
     """Execute the pending actions in order, updating the variable memory as they go."""
-    tools = toolboxes[domain_of(state, context_of(runtime))]
+    context = context_of(runtime)
+    try:
+        tools = toolbox_for(toolboxes[domain_of(state, context)], context)
+    except (ValueError, OSError) as err:  # a misconfigured run (no corpus, unreadable index)
+        return {
+            "error": f"the {domain_of(state, context)} tools are not available: {err}",
+            "stop_reason": "error",
+        }
+    subgoals = state.get("subgoals", [])
+    current = subgoals[-1] if subgoals else ""
     memory = dict(state.get("memory", {}))
     subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
     executed: list[ExecutedAction] = []
     written: dict[str, str] = {}
     for action in state.get("pending", []):
-        values, ok = run_action(action, memory, tools)
+        values, ok = run_action(action, memory, tools, current)
         assigned = dict(zip(action["outputs"], values, strict=True))
         memory |= assigned
         written |= assigned

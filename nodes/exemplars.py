@@ -104,4 +104,96 @@ MATHS: list[Annotation] = [
     ),
 ]
 
-EXEMPLARS: dict[str, list[Annotation]] = {"maths": MATHS}
+
+def _qa(question: str, answer: str) -> str:
+    """Return a QA action's result as the QA tool writes it."""
+    return f"Question: {question}; Answer: {answer}"
+
+
+def _lookup(first: int, page: str, question: str) -> str:
+    """Return the KnowledgeQuery, ParagraphRetrieve, QA chain that answers one sub-question."""
+    r1, r2, r3 = (f"R{first + k}" for k in range(3))
+    return (
+        f"{r1} = KnowledgeQuery({page}); {r2} = ParagraphRetrieve({r1}, Query: {question}); "
+        f"{r3} = QA([{r2}], Question: {question})"
+    )
+
+
+# Complex QA: written for this project in the layout of Lumos's StrategyQA/MuSiQue annotations
+# (the first is Lumos's own in-context example, with its comparison done by QA rather than by an
+# operator-deleting Calculator). None is drawn from HotpotQA or StrategyQA dev data. Later
+# sub-questions name earlier answers by their variable (R3), so the same annotation serves both
+# formulations: Lumos-O grounds them before any result is known.
+COMPLEX_QA: list[Annotation] = [
+    Annotation(
+        task="Which university did the director of the film Jaws attend?",
+        subgoals=[
+            "Obtain the director of the film Jaws.",
+            "Obtain the university that this director attended.",
+        ],
+        actions=[
+            _lookup(1, "Jaws (film)", "Who directed the film Jaws?"),
+            _lookup(4, "R3", "Which university did R3 attend?"),
+        ],
+        results=[
+            _qa("Who directed the film Jaws?", "Steven Spielberg"),
+            _qa("Which university did Steven Spielberg attend?", "California State University, Long Beach"),
+        ],
+    ),
+    Annotation(
+        task="Are more people today related to Genghis Khan than Julius Caesar?",
+        subgoals=[
+            "Obtain the number of the kids that Julius Caesar had.",
+            "Obtain the number of the kids that Genghis Khan had.",
+            "Determine if Genghis Khan had more kids.",
+        ],
+        actions=[
+            _lookup(1, "Julius Caesar", "How many kids did Julius Caesar have?"),
+            _lookup(4, "Genghis Khan", "How many kids did Genghis Khan have?"),
+            "R7 = QA([R3, R6], Question: Did Genghis Khan have more kids than Julius Caesar?)",
+        ],
+        results=[
+            _qa("How many kids did Julius Caesar have?", "3"),
+            _qa("How many kids did Genghis Khan have?", "16"),
+            _qa("Did Genghis Khan have more kids than Julius Caesar?", "Yes"),
+        ],
+    ),
+    Annotation(
+        task="Who was born first, Albert Einstein or Niels Bohr?",
+        subgoals=[
+            "Obtain the birth date of Albert Einstein.",
+            "Obtain the birth date of Niels Bohr.",
+            "Determine who was born first.",
+        ],
+        actions=[
+            _lookup(1, "Albert Einstein", "When was Albert Einstein born?"),
+            _lookup(4, "Niels Bohr", "When was Niels Bohr born?"),
+            "R7 = QA([R3, R6], Question: Who was born first, Albert Einstein or Niels Bohr?)",
+        ],
+        results=[
+            _qa("When was Albert Einstein born?", "14 March 1879"),
+            _qa("When was Niels Bohr born?", "7 October 1885"),
+            _qa("Who was born first, Albert Einstein or Niels Bohr?", "Albert Einstein"),
+        ],
+    ),
+    Annotation(
+        task="Are the Alps and the Andes on the same continent?",
+        subgoals=[
+            "Obtain the continent where the Alps are.",
+            "Obtain the continent where the Andes are.",
+            "Determine if the two continents are the same.",
+        ],
+        actions=[
+            _lookup(1, "Alps", "On which continent are the Alps?"),
+            _lookup(4, "Andes", "On which continent are the Andes?"),
+            "R7 = QA([R3, R6], Question: Are the Alps and the Andes on the same continent?)",
+        ],
+        results=[
+            _qa("On which continent are the Alps?", "Europe"),
+            _qa("On which continent are the Andes?", "South America"),
+            _qa("Are the Alps and the Andes on the same continent?", "No"),
+        ],
+    ),
+]
+
+EXEMPLARS: dict[str, list[Annotation]] = {"maths": MATHS, "complex_qa": COMPLEX_QA}

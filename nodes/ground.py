@@ -50,6 +50,7 @@ def ground(
         formulation=formulation,
         rendering=context.rendering,
         terse=context.profile == "instruct",
+        results=state.get("subgoal_results", []),
     )
     examples = prompts.exemplar_ground_turns(
         exemplars,

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from models.registry import ModelProvider
 from nodes import prompts, protocol
 from nodes.calls import ModelCallError, ask_line
-from nodes.context import Context, context_of
+from nodes.context import Context, canonical_domain, context_of
 from nodes.exemplars import EXEMPLARS
 from nodes.prompts import Formulation
 from nodes.state import LumosState
@@ -16,7 +16,7 @@ from nodes.state import LumosState
 
 def domain_of(state: LumosState, context: Context) -> str:
     """Return the run's domain: the input's own, else the context's."""
-    return state.get("domain") or context.domain
+    return canonical_domain(state.get("domain") or context.domain)
 
 
 def invalid_input(state: LumosState, context: Context, domains: Collection[str]) -> str | None:

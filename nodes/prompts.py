@@ -37,6 +37,10 @@ GROUND_PREFIX = {
 GROUND_FIRST = "{prefix}Task: {task} \nSubgoal to be grounded: {subgoal}"  # note the space before \n
 GROUND_NEXT = "Subgoal to be grounded: {subgoal}"
 GROUND_ONETIME = "{prefix}Task: {task} \nSubgoals to be grounded: {subgoals}"
+# complex QA only: later grounding turns carry the earlier subgoals' results
+GROUND_RESULTS = " The grounding could be based on the following results:"
+GROUND_RESULT = " The execution result for Subgoal {index} is {result}"
+ANSWER_MARK = "Answer: "  # QA results read "Question: ...; Answer: ..."
 
 # The `instruct` profile: general chat models see the same Lumos turns, after a short system
 # message and worked examples in the Lumos format (zero-shot Lumos prompts only work for
@@ -66,7 +70,8 @@ INSTRUCT_GROUND_SYSTEM = (
 def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
     """Render the planner's feedback turn for an executed subgoal."""
     if rendering == "train":
-        result = result.removesuffix(".")  # training targets carry the result without its period
+        # training targets carry the bare result, without a QA result's question or the period
+        result = result.rpartition(ANSWER_MARK)[2].strip().removesuffix(".")
     return PLAN_FEEDBACK.format(index=index, result=result)
 
 
@@ -110,11 +115,13 @@ def ground_conversation(
     formulation: Formulation,
     rendering: Rendering,
     terse: bool = False,
+    results: Sequence[str] = (),
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
     ``groundings`` holds the rendered action line of each subgoal already grounded; the last
-    subgoal without one is the one to ground now (all subgoals at once for Lumos-O).
+    subgoal without one is the one to ground now (all subgoals at once for Lumos-O). In complex QA,
+    ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn.
     """
     prefix = GROUND_PREFIX[domain]
     if formulation == "onetime":
@@ -130,11 +137,30 @@ def ground_conversation(
             shown = protocol.render_subgoal(index, subgoal)
         if index == 1:
             turns.append(("user", GROUND_FIRST.format(prefix=prefix, task=task.strip(), subgoal=shown)))
+        elif domain == "complex_qa":
+            turns.append(
+                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], rendering))
+            )
         else:
             turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
         if index <= len(groundings):
             turns.append(("assistant", groundings[index - 1]))
     return turns
+
+
+def ground_results(results: Sequence[str], rendering: Rendering) -> str:
+    """Render the earlier subgoals' results for a complex-QA grounding turn.
+
+    Lumos's eval keeps only QA results, shown by their answer; its training data shows every
+    subgoal's annotated result.
+    """
+    text = GROUND_RESULTS
+    for index, result in enumerate(results, start=1):
+        if rendering == "train":
+            text += GROUND_RESULT.format(index=index, result=result.rpartition(ANSWER_MARK)[2].strip())
+        elif ANSWER_MARK in result:
+            text += GROUND_RESULT.format(index=index, result=result.split(ANSWER_MARK)[1])
+    return text
 
 
 def exemplar_plan_turns(
@@ -175,5 +201,6 @@ def exemplar_ground_turns(
             formulation=formulation,
             rendering=rendering,
             terse=terse,
+            results=ex["results"],
         )
     return turns

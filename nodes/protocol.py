@@ -161,6 +161,23 @@ def render_actions(actions: list[Action]) -> str:
 # --- variables ----------------------------------------------------------------------------------
 
 
+def split_argument(args: str, keyword: str) -> tuple[str, str]:
+    """Split ``R1, Query: text`` into ``("R1", "text")``: the context part and the keyword's value.
+
+    Lumos splits on ``", {keyword}: "``; small models often drop the keyword, so without it the
+    text after the first top-level comma is the value. Raises ParseError when there is no value.
+    """
+    head, marker, value = args.partition(f", {keyword}:")
+    if not marker:
+        head, marker, value = args.partition(f"{keyword}:")
+    if not marker:
+        pieces = _split_top_level(args, ",")
+        head, value = (pieces[0], ", ".join(pieces[1:])) if len(pieces) > 1 else ("", args)
+    if not value.strip():
+        raise ParseError(f"expected `context, {keyword}: ...`", args)
+    return head.strip().rstrip(","), value.strip()
+
+
 def is_number(text: str) -> bool:
     """Return whether a value is a plain number (so it can be wrapped in parentheses)."""
     return bool(_NUMBER.match(text.strip()))
@@ -224,3 +241,48 @@ def extract_final_answer(text: str, *, numeric: bool) -> str | None:
         numbers = _LAST_NUMBER.findall(text)
         return numbers[-1].replace(",", "").rstrip(".") if numbers else None
     return None
+
+
+# --- integrated baseline ------------------------------------------------------------------------
+
+_ASSIGNMENT_HEAD = re.compile(r"^(R\d+(?:\s*,\s*R\d+)*|Output)\s*=")
+_LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)])\s+")  # chat models like to bullet their lines
+
+
+def parse_integrated(text: str) -> list[tuple[str, list[Action]]]:
+    """Return ``(subgoal, actions)`` pairs of a plan written together with its groundings.
+
+    One model plans and grounds in a single pass, each subgoal line followed by its action line::
+
+        Subgoal 1: Calculate the clips sold in May.
+        R1 = Calculator(48 / 2)
+
+    Lines that are neither a subgoal nor an assignment (chatter, a closing sentence) are skipped;
+    an assignment that does not parse raises, as a grounder output would.
+    """
+    steps: list[tuple[str, list[Action]]] = []
+    for raw in text.splitlines():
+        line = _LIST_MARK.sub("", raw.strip())
+        head = _SUBGOAL_HEAD.match(line)
+        if head:
+            description = line[head.end() :].strip()
+            if not description:
+                raise ParseError(f"Subgoal {head.group(1)} is empty", text)
+            steps.append((description, []))
+        elif steps and _ASSIGNMENT_HEAD.match(line):
+            steps[-1][1].extend(parse_actions(line))
+    if not steps:
+        raise ParseError("expected `Subgoal k: ...` lines, each followed by its actions", text)
+    if not any(actions for _, actions in steps):
+        raise ParseError("expected action lines such as `R1 = Calculator(2 + 3)` under the subgoals", text)
+    return steps
+
+
+def render_integrated(steps: list[tuple[str, list[Action]]]) -> str:
+    """Render ``(subgoal, actions)`` pairs as the integrated baseline writes them (inverse of the parser)."""
+    lines = []
+    for index, (description, actions) in enumerate(steps, start=1):
+        lines.append(render_subgoal(index, description))
+        if actions:
+            lines.append(render_actions(actions))
+    return "\n".join(lines)

@@ -30,8 +30,12 @@ def scripted(*replies: str) -> RecordingChatModel:
 class ScriptedModels:
     """A ModelProvider whose planner and grounder are scripted fakes."""
 
-    def __init__(self, planner: RecordingChatModel, grounder: RecordingChatModel):
+    def __init__(
+        self, planner: RecordingChatModel, grounder: RecordingChatModel, qa: RecordingChatModel | None = None
+    ):
         self.by_role = {"planner": planner, "grounder": grounder}
+        if qa is not None:
+            self.by_role["qa"] = qa
         self.requests: list[dict[str, Any]] = []
 
     def chat(self, spec: str, *, role: str, prompt_format: str, max_tokens: int) -> RecordingChatModel:
@@ -39,3 +43,21 @@ class ScriptedModels:
             {"spec": spec, "role": role, "prompt_format": prompt_format, "max_tokens": max_tokens}
         )
         return self.by_role[role]
+
+
+def scripted_with_usage(*replies: str, prompt_tokens: int = 10) -> RecordingChatModel:
+    """Return a scripted fake whose replies carry token usage as ChatLlamaCpp's do (one token per word)."""
+    messages = iter(
+        [
+            AIMessage(
+                content=r,
+                usage_metadata={
+                    "input_tokens": prompt_tokens,
+                    "output_tokens": len(r.split()),
+                    "total_tokens": prompt_tokens + len(r.split()),
+                },
+            )
+            for r in replies
+        ]
+    )
+    return RecordingChatModel(messages=messages)

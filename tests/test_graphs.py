@@ -178,7 +178,8 @@ def test_mermaid_of_both_graphs():
     assert iterative.graph.get_graph().draw_mermaid(with_styles=False).splitlines() == [
         "graph TD;",
         "\t__start__ --> plan;",
-        "\texecute --> plan;",
+        "\texecute -.-> answer;",
+        "\texecute -.-> plan;",
         "\tground -.-> answer;",
         "\tground -.-> execute;",
         "\tplan -.-> answer;",
