@@ -1,47 +1,64 @@
-"""Run a compiled Lumos graph over a maths JSONL file and score it (GSM8K and SVAMP shapes).
+"""Run a compiled graph over benchmark examples and score it: traces, a summary JSON, a markdown table.
 
-Each example's trace is appended to a JSONL file as soon as it finishes, so an interrupted run
-resumes where it stopped; a failing example is recorded with its error and never aborts the run.
+Each example's trace row is appended to a JSONL file as soon as it finishes, so a stopped run
+resumes where it stopped (ids already in the file are skipped); a failing example is recorded with
+its error and never aborts the run. Next to ``x.jsonl`` go ``x.summary.json`` and ``x.md``.
 """
 
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
-from typing_extensions import TypedDict
 
-from evaluation import metrics
+from evaluation import benchmarks, report
+from evaluation.benchmarks import Benchmark, Example
+from evaluation.usage import TokenUsage
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
 from nodes.state import LumosInput
 
+Judge = Callable[[str, str | None, str], bool]  # (question, prediction, gold) -> correct
+TRACE_FIELDS = (
+    "subgoals",
+    "actions",  # each with its observation (the executed result) and ok
+    "subgoal_results",
+    "plan_outputs",
+    "ground_outputs",
+    "stop_reason",
+    "model_calls",
+)
+BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
+logger = logging.getLogger(__name__)
 
-class Example(TypedDict):
-    """One task with its gold answer."""
 
-    id: str
-    task: str
-    gold: str
+def summary_path(out: Path) -> Path:
+    """Return the summary JSON beside a trace file."""
+    return out.with_suffix(".summary.json")
 
 
-def load_maths(path: Path) -> list[Example]:
-    """Load GSM8K (`question`, `answer` ending `#### N`) or SVAMP (`body`, `question`, `answer`) rows."""
-    examples = []
-    for line_no, line in enumerate(path.read_text().splitlines(), start=1):
+def markdown_path(out: Path) -> Path:
+    """Return the markdown table beside a trace file."""
+    return out.with_suffix(".md")
+
+
+def read_trace(out: Path) -> list[dict[str, Any]]:
+    """Return the rows of a trace file; a line cut short by a killed run is skipped."""
+    if not out.exists():
+        return []
+    rows = []
+    for line_no, line in enumerate(out.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if "body" in row:  # SVAMP: body + " " + question and str(int(Answer)), as Lumos builds them
-            task = f"{row['body'].strip()} {row['question'].strip()}"
-            value = float(row["answer"])
-            gold = str(int(value)) if value.is_integer() else str(value)
-        else:
-            task, gold = row["question"], metrics.gold_number(str(row["answer"]))
-        examples.append(Example(id=str(row.get("id", line_no)), task=task, gold=gold))
-    return examples
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            logger.warning("%s:%d is not a complete trace row; it is ignored", out, line_no)
+    return rows
 
 
 def is_well_formed(state: dict[str, Any]) -> bool:
@@ -49,61 +66,186 @@ def is_well_formed(state: dict[str, Any]) -> bool:
     return state.get("stop_reason") != "error" and bool(state.get("actions"))
 
 
-def run(
-    graph: CompiledLumosGraph, examples: list[Example], context: Context, out: Path
+def run_one(
+    graph: CompiledLumosGraph,
+    example: Example,
+    context: Context,
+    benchmark: Benchmark,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """Run one example and return its trace row; an exception becomes the row's error."""
+    usage = TokenUsage()
+    start = time.perf_counter()
+    try:
+        state: dict[str, Any] = dict(
+            graph.invoke(
+                LumosInput(task=example["task"]),
+                {"recursion_limit": context.recursion_limit, "callbacks": [usage]},
+                context=context,
+            )
+        )
+        error = state.get("error")
+    except Exception as err:
+        state, error = {}, f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - start
+    prediction = state.get("answer")
+    row: dict[str, Any] = {
+        **example,
+        "prediction": prediction,
+        **benchmarks.score(benchmark, prediction, example["gold"]),
+    }
+    if judge is not None:
+        try:
+            row["llm_correct"] = judge(example["task"], prediction, example["gold"])
+        except Exception as err:
+            row["llm_correct"], row["judge_error"] = None, f"{type(err).__name__}: {err}"
+    return row | {
+        "well_formed": is_well_formed(state),
+        "error": error,
+        "seconds": round(seconds, 2),
+        "prompt_tokens": usage.prompt_tokens,
+        "generated_tokens": usage.generated_tokens,
+        **{key: state.get(key) for key in TRACE_FIELDS},
+    }
+
+
+def _completed(
+    work: Callable[[Example], dict[str, Any]], todo: list[Example], concurrency: int
 ) -> Iterator[dict[str, Any]]:
-    """Run the graph on each example not already in ``out``, appending one trace row per example."""
-    done = {json.loads(line)["id"] for line in out.read_text().splitlines()} if out.exists() else set()
-    todo = [e for e in examples if e["id"] not in done]
+    """Yield ``work(example)`` for each example, in completion order, ``concurrency`` at a time."""
+    if concurrency <= 1:
+        yield from map(work, todo)
+        return
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eval")
+    try:
+        futures: Iterable[Future[dict[str, Any]]] = [pool.submit(work, example) for example in todo]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, queued examples never start
+
+
+def run(
+    graph: CompiledLumosGraph,
+    examples: list[Example],
+    context: Context,
+    out: Path,
+    *,
+    benchmark: Benchmark = "gsm8k",
+    concurrency: int = 1,
+    judge: Judge | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run the graph on each example not already in ``out``, appending one trace row per example.
+
+    A progress bar shows the running accuracy (the benchmark's Lumos metric) over the whole file.
+    """
+    previous = read_trace(out)
+    done = {row["id"] for row in previous}
+    todo = [example for example in examples if example["id"] not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
-    correct = 0
-    with out.open("a") as sink, tqdm(todo, desc="eval", unit="ex") as bar:
-        for n, example in enumerate(bar, start=1):
-            start = time.perf_counter()
-            try:
-                state = graph.invoke(
-                    LumosInput(task=example["task"]),
-                    {"recursion_limit": context.recursion_limit},
-                    context=context,
-                )
-                error = state.get("error")
-            except Exception as err:
-                state, error = {}, f"{type(err).__name__}: {err}"
-            row = {
-                **example,
-                "prediction": state.get("answer"),
-                "correct": metrics.maths_strict(state.get("answer"), example["gold"]),
-                "correct_numeric": metrics.maths_numeric(state.get("answer"), example["gold"]),
-                "well_formed": is_well_formed(state),
-                "error": error,
-                "seconds": round(time.perf_counter() - start, 2),
-                "trace": {
-                    k: state.get(k)
-                    for k in (
-                        "subgoals",
-                        "plan_outputs",
-                        "ground_outputs",
-                        "actions",
-                        "stop_reason",
-                        "model_calls",
-                    )
-                },
-            }
-            sink.write(json.dumps(row) + "\n")
+    if out.exists() and out.stat().st_size and not out.read_bytes().endswith(b"\n"):
+        with out.open("a") as sink:
+            sink.write("\n")  # a killed run left half a line: start the next row on its own line
+    correct, scored = sum(bool(r.get("correct")) for r in previous), len(previous)
+
+    def work(example: Example) -> dict[str, Any]:
+        return run_one(graph, example, context, benchmark, judge)
+
+    with out.open("a", encoding="utf-8") as sink, tqdm(total=len(todo), desc=benchmark, unit="ex") as bar:
+        for row in _completed(work, todo, concurrency):
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
             sink.flush()
-            correct += row["correct_numeric"]
-            bar.set_postfix(acc=f"{correct / n:.1%}")
+            correct, scored = correct + bool(row["correct"]), scored + 1
+            bar.set_postfix(acc=f"{correct / scored:.1%}", errors=bool(row["error"]), refresh=False)
+            bar.update()
             yield row
 
 
-def summarize(out: Path) -> dict[str, Any]:
-    """Return accuracy, well-formed rate and seconds per example over a trace file."""
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
-    n = len(rows) or 1
+def summarize(out: Path, benchmark: Benchmark = "gsm8k", formulation: str = "iterative") -> dict[str, Any]:
+    """Return the benchmark's metrics, well-formed and error rates, time and tokens per example.
+
+    As in Lumos, the denominator is every example in the file; LLM-judged accuracy is over the
+    examples that were judged.
+    """
+    rows = read_trace(out)
+    n = len(rows)
+
+    def mean(field: str) -> float:
+        return sum(float(r.get(field) or 0) for r in rows) / n if n else 0.0
+
+    scores: dict[str, float] = {}
+    for name in benchmarks.METRICS[benchmark]:
+        field = benchmarks.METRIC_FIELD[name]
+        if name == "llm_accuracy":
+            judged = [bool(r[field]) for r in rows if r.get(field) is not None]
+            if judged:
+                scores[name] = sum(judged) / len(judged)
+        else:
+            scores[name] = mean(field)
     return {
-        "examples": len(rows),
-        "accuracy_strict": sum(r["correct"] for r in rows) / n,
-        "accuracy_numeric": sum(r["correct_numeric"] for r in rows) / n,
-        "well_formed": sum(r["well_formed"] for r in rows) / n,
-        "seconds_per_example": sum(r["seconds"] for r in rows) / n,
+        "examples": n,
+        "primary": benchmarks.METRICS[benchmark][0],
+        "metrics": scores,
+        "judged": sum(r.get("llm_correct") is not None for r in rows),
+        "well_formed": None if formulation in BASELINES else mean("well_formed"),
+        "errors": sum(bool(r.get("error")) for r in rows),
+        "seconds_per_example": mean("seconds"),
+        "prompt_tokens_per_example": mean("prompt_tokens"),
+        "generated_tokens_per_example": mean("generated_tokens"),
+        "model_calls_per_example": mean("model_calls"),
     }
+
+
+def check_resumable(out: Path, config: dict[str, Any]) -> None:
+    """Refuse to add rows to a trace file that another configuration started."""
+    path = summary_path(out)
+    if not out.exists() or not path.exists():
+        return
+    before = json.loads(path.read_text(encoding="utf-8")).get("config")
+    if before is not None and before != config:
+        changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
+        raise ValueError(
+            f"{out} was started with other settings ({', '.join(changed)} differ); "
+            "pass another --out or delete it to start over"
+        )
+
+
+def write_summary(out: Path, summary: dict[str, Any], table: str) -> None:
+    """Write the summary JSON and the markdown table beside the trace file."""
+    summary_path(out).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    markdown_path(out).write_text(table, encoding="utf-8")
+
+
+def evaluate(
+    graph: CompiledLumosGraph,
+    examples: list[Example],
+    context: Context,
+    out: Path,
+    info: dict[str, Any],
+    *,
+    concurrency: int = 1,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """Run (resuming) and keep the summary and markdown beside the trace; return the summary.
+
+    ``info`` describes the run (benchmark, formulation, model, data, command, config); its
+    ``config`` is written before the first example so that a resumed run with other settings is refused.
+    """
+    benchmark, formulation = info["benchmark"], info["formulation"]
+    check_resumable(out, info["config"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> dict[str, Any]:
+        summary = info | summarize(out, benchmark, formulation)
+        write_summary(out, summary, report.markdown([summary]))
+        return summary
+
+    save()
+    try:
+        for _ in run(
+            graph, examples, context, out, benchmark=benchmark, concurrency=concurrency, judge=judge
+        ):
+            pass
+    finally:
+        summary = save()  # also when interrupted: the table covers what is done
+    return summary

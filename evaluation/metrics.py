@@ -41,6 +41,13 @@ def f1(prediction: str | None, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def true_false_as_yes_no(prediction: str | None) -> str | None:
+    """Map a bare "true"/"false" reply to "yes"/"no", as Lumos's HotpotQA eval does for CoT/direct."""
+    if prediction is None:
+        return None
+    return {"true": "yes", "false": "no"}.get(normalize_answer(prediction), prediction)
+
+
 def yes_no(prediction: str | None) -> bool:
     """Map a prediction to StrategyQA's boolean: true iff it contains "yes" (Lumos's rule)."""
     return prediction is not None and "yes" in prediction.lower()

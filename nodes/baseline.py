@@ -15,12 +15,45 @@ from nodes.prompts import Turn
 from nodes.state import LumosState
 
 Style = Literal["cot", "direct"]
+Kind = Literal["maths", "qa", "yes_no"]
 
 # Lumos's baselines send the bare question as the user turn; instruct models get told the format.
 INSTRUCT_COT = (
     "Solve the problem step by step. End your reply with `The answer is N.` where N is the final number."
 )
 INSTRUCT_DIRECT = "Reply with the final answer only: a single number, no words and no working."
+INSTRUCT_COT_QA = (
+    "Answer the question step by step. End your reply with `So the answer is X.` where X is one brief "
+    "entity: a name, a date, a number or yes/no."
+)
+INSTRUCT_DIRECT_QA = "Reply with the answer only: one brief entity, no explanation."
+INSTRUCT_COT_YES_NO = (
+    "Answer the question step by step. End your reply with `So the answer is yes.` or `So the answer is no.`"
+)
+INSTRUCT_DIRECT_YES_NO = "Reply with yes or no only."
+INSTRUCT: dict[tuple[Style, Kind], str] = {
+    ("cot", "maths"): INSTRUCT_COT,
+    ("direct", "maths"): INSTRUCT_DIRECT,
+    ("cot", "qa"): INSTRUCT_COT_QA,
+    ("direct", "qa"): INSTRUCT_DIRECT_QA,
+    ("cot", "yes_no"): INSTRUCT_COT_YES_NO,
+    ("direct", "yes_no"): INSTRUCT_DIRECT_YES_NO,
+}
+
+
+def answer_kind(state: LumosState, context: Context) -> Kind:
+    """Return what the answer is: a number (maths), yes/no (StrategyQA) or a brief entity."""
+    if domain_of(state, context) == "maths":
+        return "maths"
+    return "yes_no" if getattr(context, "yes_no", False) else "qa"
+
+
+def read_answer(text: str, style: Style, kind: Kind) -> str | None:
+    """Return the answer in a baseline's reply; a direct non-numeric reply is its own answer (Lumos)."""
+    answer = protocol.extract_final_answer(text, numeric=kind == "maths")
+    if answer is None and style == "direct" and kind != "maths":
+        answer = text.strip() or None
+    return answer
 
 
 def reason(
@@ -35,9 +68,10 @@ def reason(
     context = context_of(runtime)
     if problem := invalid_input(state, context, domains):
         return {"answer": None, "error": problem, "stop_reason": "error"}
+    kind = answer_kind(state, context)
     turns: list[Turn] = [("user", state["task"].strip())]
     if context.profile == "instruct":
-        turns = [("system", INSTRUCT_COT if style == "cot" else INSTRUCT_DIRECT), *turns]
+        turns = [("system", INSTRUCT[style, kind]), *turns]
     model = models.chat(
         context.planner,
         role="planner",
@@ -48,7 +82,7 @@ def reason(
         text = model.invoke(to_messages(turns), stop=None if style == "cot" else ["\n"]).text.strip()
     except ContextOverflowError as err:
         return {"answer": None, "error": f"planner prompt does not fit: {err}", "stop_reason": "error"}
-    answer = protocol.extract_final_answer(text, numeric=domain_of(state, context) == "maths")
+    answer = read_answer(text, style, kind)
     error = None if answer is not None else "no answer could be read from the reply"
     return {
         "plan_outputs": [text],

@@ -3,6 +3,7 @@ from fakes import ScriptedModels, scripted
 from langchain_core.messages import SystemMessage
 
 from graphs import baselines
+from nodes import protocol
 from nodes.context import Context
 from nodes.protocol import extract_final_answer
 
@@ -45,3 +46,83 @@ def test_unreadable_reply_is_an_error_not_a_crash():
     graph = baselines.build("cot", models=ScriptedModels(scripted("I cannot say."), scripted())).compile()
     state = graph.invoke({"task": "How many?"}, context=Context())
     assert state["answer"] is None and "no answer" in state["error"]
+
+
+def calculator(args: str) -> str:
+    value = eval(args, {"__builtins__": {}})  # test double; the real tool is tools.maths.calculator
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+TOOLS = {"maths": {"Calculator": calculator}}
+
+
+def test_integrated_baseline_plans_and_grounds_in_one_call_then_executes():
+    planner = scripted(
+        "Subgoal 1: Clips in May.\nR1 = Calculator(48 / 2)\nSubgoal 2: Total.\nR2 = Calculator(48 + R1)"
+    )
+    models = ScriptedModels(planner, scripted())  # the grounder is never asked
+    graph = baselines.build_integrated(models=models, tools=TOOLS).compile()
+    state = graph.invoke({"task": "48 clips in April, half as many in May. Total?"}, context=Context())
+    assert state["answer"] == "72" and state["error"] is None and state["model_calls"] == 1
+    assert state["subgoals"] == ["Clips in May.", "Total."]
+    assert state["ground_outputs"] == ["R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)"]
+    assert [a["observation"] for a in state["actions"]] == ["24", "72"]
+    prompt = planner.prompts[0]
+    assert isinstance(prompt[0], SystemMessage) and len(prompt) == 2 + 2 * Context().shots
+    assert prompt[2].content.startswith("Subgoal 1: ")  # an exemplar answer in the integrated format
+    assert "The available action list is 'Calculator', 'SetEquation'" in prompt[-1].content
+    assert prompt[-1].content.endswith("Task: 48 clips in April, half as many in May. Total?")
+
+
+def test_integrated_baseline_lumos_profile_is_zero_shot_and_stops_at_the_next_turn():
+    planner = scripted("Subgoal 1: Add.\nR1 = Calculator(1 + 2)")
+    graph = baselines.build_integrated(models=ScriptedModels(planner, scripted()), tools=TOOLS).compile()
+    state = graph.invoke({"task": "1 + 2?"}, context=Context(profile="lumos"))
+    assert state["answer"] == "3" and len(planner.prompts[0]) == 1
+    assert planner.prompts[0][0].content.startswith(
+        "Please provide a reasonable subgoal-based plan to solve the given task, and ground each subgoal"
+    )
+    assert planner.calls[0]["stop"] == ["<|user|>"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        ("I would add the numbers.", "integrated output is not a plan with actions"),
+        ("Subgoal 1: Add.\nR1 = Guess(3)", "unknown action(s) Guess"),
+    ],
+)
+def test_integrated_baseline_protocol_failures_end_the_run_with_the_error(reply, error):
+    graph = baselines.build_integrated(models=ScriptedModels(scripted(reply), scripted()), tools=TOOLS).compile()
+    state = graph.invoke({"task": "1 + 2?"}, context=Context())
+    assert state["answer"] is None and state["error"].startswith(error) and state["stop_reason"] == "error"
+    assert state["plan_outputs"] == [reply] and not state.get("actions")
+
+
+def test_integrated_exemplars_re_execute_to_their_recorded_results():
+    from nodes.exemplars import EXEMPLARS
+    from nodes.integrated import exemplar_turns
+
+    turns = exemplar_turns(EXEMPLARS["maths"], "maths")
+    assert [role for role, _ in turns] == ["user", "assistant"] * len(EXEMPLARS["maths"])
+    for (_, answer), example in zip(turns[1::2], EXEMPLARS["maths"], strict=True):
+        steps = protocol.parse_integrated(answer)
+        assert [s for s, _ in steps] == example["subgoals"]
+
+
+@pytest.mark.parametrize(
+    ("style", "yes_no", "reply", "answer", "system"),
+    [
+        ("cot", False, "Scott is American, Ed is American. So the answer is yes.", "yes", "step by step"),
+        ("direct", False, "Los Angeles", "Los Angeles", "one brief entity"),  # Lumos: the raw reply
+        ("direct", True, "No.", "No.", "yes or no only"),
+        ("cot", True, "Romans were not pagans... So the answer is no.", "no", "`So the answer is no.`"),
+    ],
+)
+def test_baselines_on_complex_qa(style, yes_no, reply, answer, system):
+    planner = scripted(reply)
+    graph = baselines.build(style, models=ScriptedModels(planner, scripted()), domains={"complex_qa"}).compile()
+    context = Context(domain="complex_qa", **({"yes_no": True} if yes_no else {}))
+    state = graph.invoke({"task": "Were they both American?"}, context=context)
+    assert state["answer"] == answer and state["error"] is None
+    assert system in planner.prompts[0][0].content

@@ -1,0 +1,169 @@
+"""Compare evaluation runs side by side: a markdown table and a bar chart, ready for a README."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evaluation import benchmarks
+from evaluation.benchmarks import BENCHMARKS
+
+FORMULATION_LABEL = {
+    "iterative": "Lumos-I",
+    "onetime": "Lumos-O",
+    "integrated": "Integrated",
+    "cot": "CoT",
+    "direct": "Direct",
+}
+BENCHMARK_LABEL = {"gsm8k": "GSM8K", "svamp": "SVAMP", "strategyqa": "StrategyQA", "hotpotqa": "HotpotQA"}
+METRIC_LABEL = {
+    "accuracy_strict": "strict",
+    "accuracy_numeric": "numeric",
+    "accuracy": "acc",
+    "em": "EM",
+    "f1": "F1",
+    "llm_accuracy": "LLM acc",
+}
+
+
+def load(paths: list[Path]) -> list[dict[str, Any]]:
+    """Return the summaries of runs given as ``x.summary.json`` or as the trace ``x.jsonl`` beside it."""
+    summaries = []
+    for path in paths:
+        if not path.name.endswith(".summary.json"):
+            path = path.with_suffix(".summary.json")
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no run summary (`lumos eval` writes it beside the trace)")
+        summaries.append(json.loads(path.read_text(encoding="utf-8")))
+    return summaries
+
+
+def pct(value: float | None) -> str:
+    """Format a rate as a percentage with one decimal, or a dash."""
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def label(summary: dict[str, Any]) -> str:
+    """Return a run's formulation as the paper names it."""
+    return FORMULATION_LABEL.get(summary["formulation"], summary["formulation"])
+
+
+def _order(summaries: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Return the benchmarks present (canonical order) and the (model, formulation) rows (first seen)."""
+    present: list[str] = [b for b in BENCHMARKS if any(s["benchmark"] == b for s in summaries)]
+    rank = {f: k for k, f in enumerate(FORMULATION_LABEL)}
+    models = list(dict.fromkeys(s["model"] for s in summaries))
+    rows: list[tuple[str, str]] = sorted(
+        {(str(s["model"]), str(s["formulation"])) for s in summaries},
+        key=lambda r: (models.index(r[0]), rank.get(r[1], len(rank)), r[1]),
+    )
+    return present, rows
+
+
+def _metrics(benchmark: str) -> tuple[str, ...]:
+    return benchmarks.METRICS[benchmarks.as_benchmark(benchmark)]
+
+
+def comparison(summaries: list[dict[str, Any]]) -> str:
+    """Return one row per (model, formulation) and one column per benchmark, its metrics in percent."""
+    present, rows = _order(summaries)
+    runs = {(s["model"], s["formulation"], s["benchmark"]): s for s in summaries}  # a later run wins
+    headers = []
+    for b in present:
+        shown = [m for m in _metrics(b) if any(m in s["metrics"] for s in summaries if s["benchmark"] == b)]
+        sizes = sorted({s["examples"] for s in summaries if s["benchmark"] == b})
+        size = "/".join(map(str, sizes))
+        headers.append(
+            (b, shown, f"{BENCHMARK_LABEL[b]} ({' / '.join(METRIC_LABEL[m] for m in shown)}), n={size}")
+        )
+    lines = [
+        "| model | formulation | " + " | ".join(h for _, _, h in headers) + " |",
+        "|---|---|" + "---|" * len(headers),
+    ]
+    for model, formulation in rows:
+        cells = []
+        for b, shown, _ in headers:
+            run = runs.get((model, formulation, b))
+            cells.append(" / ".join(pct(run["metrics"].get(m)) for m in shown) if run else "")
+        name = FORMULATION_LABEL.get(formulation, formulation)
+        lines.append(f"| {model} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def details(summaries: list[dict[str, Any]]) -> str:
+    """Return one row per run: size, metrics, failure rates, cost, and the command that produced it."""
+    lines = [
+        "| benchmark | formulation | model | n | metrics (%) | well-formed | errors | s / ex "
+        "| tokens in / out per ex | command |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    present, rows = _order(summaries)
+    key = {r: k for k, r in enumerate(rows)}
+    for s in sorted(
+        summaries, key=lambda s: (present.index(s["benchmark"]), key[s["model"], s["formulation"]])
+    ):
+        scores = ", ".join(f"{METRIC_LABEL[m]} {pct(v)}" for m, v in s["metrics"].items())
+        well_formed = "n/a" if s.get("well_formed") is None else pct(s["well_formed"])
+        tokens = f"{s['prompt_tokens_per_example']:.0f} / {s['generated_tokens_per_example']:.0f}"
+        lines.append(
+            f"| {BENCHMARK_LABEL[s['benchmark']]} | {label(s)} | {s['model']} | {s['examples']} | {scores} "
+            f"| {well_formed} | {s['errors']} | {s['seconds_per_example']:.1f} | {tokens} "
+            f"| `{s.get('command', '')}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def markdown(summaries: list[dict[str, Any]], chart: str | None = None) -> str:
+    """Return the comparison and detail tables (and a link to the chart) as one markdown document."""
+    parts = [
+        "Accuracy in percent, Lumos's metrics (lumos-reference §5.3): maths exact string match (strict) "
+        "and numeric match, StrategyQA yes/no accuracy, HotpotQA SQuAD EM and F1.\n",
+        comparison(summaries),
+    ]
+    if chart:
+        parts.append(f"![results]({chart})\n")
+    parts.append(details(summaries))
+    return "\n".join(parts)
+
+
+def chart(summaries: list[dict[str, Any]], path: Path) -> None:
+    """Draw each run's Lumos metric as grouped bars, one group per benchmark, and save a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: write files only
+    import matplotlib.pyplot as plt
+
+    present, rows = _order(summaries)
+    runs = {(s["model"], s["formulation"], s["benchmark"]): s for s in summaries}
+    models = list(dict.fromkeys(model for model, _ in rows))
+    colours = [plt.get_cmap("tab10")(k) for k in range(10)]
+    width = 0.8 / max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 0.45 * len(rows) * len(present)), 4.5))
+    for k, (model, formulation) in enumerate(rows):
+        xs, heights = [], []
+        for x, b in enumerate(present):
+            run = runs.get((model, formulation, b))
+            if run is not None:
+                xs.append(x - 0.4 + width * (k + 0.5))
+                heights.append(100 * run["metrics"].get(run["primary"], 0.0))
+        bars = ax.bar(
+            xs,
+            heights,
+            width,
+            label=f"{FORMULATION_LABEL.get(formulation, formulation)} · {model}",
+            color=colours[list(FORMULATION_LABEL).index(formulation) % len(colours)]
+            if formulation in FORMULATION_LABEL
+            else None,
+            hatch="//" * models.index(model),
+            edgecolor="white",
+        )
+        ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=1)
+    metric_names = [f"{BENCHMARK_LABEL[b]}\n({METRIC_LABEL[_metrics(b)[0]]})" for b in present]
+    ax.set_xticks(range(len(present)), metric_names)
+    ax.set_ylabel("% (Lumos metric)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, ncols=2, loc="upper right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
