@@ -209,6 +209,26 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recall(args: argparse.Namespace) -> int:
+    """Print ParagraphRetrieve's gold-paragraph recall@k on HotpotQA distractor data (and in run traces)."""
+    from pathlib import Path
+
+    from evaluation import recall
+
+    examples = recall.read_jsonl(Path(args.data))
+    result: dict[str, object] = {
+        "data": args.data,
+        "k": args.k,
+        "standalone_recall": round(recall.standalone_recall(examples, k=args.k), 4),
+    }
+    gold = {str(e["id"]): recall.gold_titles(e) for e in examples}
+    for trace in args.trace or []:
+        rows = recall.read_jsonl(Path(trace))
+        result[f"in_agent_recall[{trace}]"] = round(recall.trace_recall(rows, gold), 4)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def cmd_graph(args: argparse.Namespace) -> int:
     """Print a graph's Mermaid diagram."""
     print(compiled(args.formulation).get_graph().draw_mermaid())
@@ -284,6 +304,14 @@ def parser() -> argparse.ArgumentParser:
     corpus.add_argument("--out", required=True, help="index directory to write")
     corpus.set_defaults(func=cmd_corpus)
 
+    recall = sub.add_parser(
+        "recall", help="gold-paragraph recall@k of ParagraphRetrieve on HotpotQA distractor data"
+    )
+    recall.add_argument("--data", required=True, help="HotpotQA distractor JSONL, with supporting_facts")
+    recall.add_argument("--k", type=int, default=5)
+    recall.add_argument("--trace", nargs="*", help="eval traces: recall of the agent's own retrievals")
+    recall.set_defaults(func=cmd_recall)
+
     graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
     graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
     graph.set_defaults(func=cmd_graph)
@@ -352,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `lumos` command line."""
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr)
+    if not args.verbose:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index build at DEBUG
     try:
         return int(args.func(args))
     except (presets.ModelFetchError, FileNotFoundError, ValueError) as err:

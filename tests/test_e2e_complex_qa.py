@@ -1,0 +1,50 @@
+"""End to end: both graphs on a HotpotQA question, offline, over a local corpus, with the default preset."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from graphs import cli, iterative, onetime
+from nodes.context import Context
+
+pytestmark = [pytest.mark.gguf, pytest.mark.timeout(900)]
+HOTPOT_MINI = Path(__file__).parent / "data" / "hotpot_mini.jsonl"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "index"
+    assert cli.main(["corpus", "build", "--hotpot", str(HOTPOT_MINI), "--out", str(out)]) == 0
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def question():
+    return json.loads(HOTPOT_MINI.read_text().splitlines()[0])["question"]
+
+
+@pytest.mark.parametrize("module", [iterative, onetime], ids=["iterative", "onetime"])
+def test_complex_qa_graph_answers_from_its_tools(module, default_model_path, corpus, question):
+    spec = str(default_model_path)
+    context = Context(domain="qa", planner=spec, grounder=spec, qa_model=spec, corpus=corpus, max_subgoals=4)
+    state = module.graph.invoke({"task": question}, context=context)
+    assert state["error"] is None, state["error"]
+    names = {a["name"] for a in state["actions"]}
+    assert "KnowledgeQuery" in names and "QA" in names, state["ground_outputs"]
+    knowledge = [a for a in state["actions"] if a["name"] == "KnowledgeQuery" and a["ok"]]
+    assert knowledge and " *** " in knowledge[0]["observation"]  # sentences of the local corpus
+    qa_results = [a["observation"] for a in state["actions"] if a["name"] == "QA" and a["ok"]]
+    assert qa_results and all(r.startswith("Question: ") and "; Answer: " in r for r in qa_results)
+    assert isinstance(state["answer"], str) and state["answer"]
+
+
+def test_cli_answers_a_hotpot_question_offline(default_model_path, corpus, question, capsys):
+    spec = str(default_model_path)
+    code = cli.main(
+        ["run", "--domain", "qa", "--corpus", corpus, "--formulation", "onetime", "--planner", spec,
+         "--grounder", spec, "--qa-model", spec, question]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "[execute] R1 = KnowledgeQuery(" in out and "\nAnswer: " in out
