@@ -52,5 +52,5 @@ def check(record: Record, tools: Toolbox | None = None, gold: str | None = None)
     answer = memory.get(final) if final else None
     if not metrics.maths_numeric(answer, target):
         raise CheckError(f"the final value {final} = {answer} is not the gold answer {target}")
-    return Record(**{**record, "results": results})  # type: ignore[typeddict-item]
+    return Record(**{**record, "results": results})
 
