@@ -137,7 +137,7 @@ def chart(summaries: list[dict[str, Any]], path: Path) -> None:
     models = list(dict.fromkeys(model for model, _ in rows))
     colours = [plt.get_cmap("tab10")(k) for k in range(10)]
     width = 0.8 / max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + 0.45 * len(rows) * len(present)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.5 + 0.3 * len(rows) * len(present)), 4.0))
     for k, (model, formulation) in enumerate(rows):
         xs, heights = [], []
         for x, b in enumerate(present):
@@ -161,9 +161,10 @@ def chart(summaries: list[dict[str, Any]], path: Path) -> None:
     ax.set_xticks(range(len(present)), metric_names)
     ax.set_ylabel("% (Lumos metric)")
     ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, ncols=2, loc="upper right", frameon=False)
+    ax.legend(
+        fontsize=7, ncols=min(4, len(rows)), loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False
+    )
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path, dpi=150, bbox_inches="tight")  # "tight" keeps the legend below the axes
     plt.close(fig)
