@@ -47,6 +47,9 @@ def context_from(args: argparse.Namespace) -> Context:
         profile=args.profile,
         rendering=args.rendering,
         shots=args.shots,
+        exemplars=args.exemplars,
+        selection=args.selection,
+        constrained=args.constrained,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
@@ -372,6 +375,22 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         help="Lumos profile only: the eval-time or the training-time prompt rendering",
     )
     run.add_argument("--shots", type=int, default=Context.shots)
+    run.add_argument(
+        "--exemplars",
+        help="instruct profile: JSONL pool of annotated tasks (lumos data convert) for the shots",
+    )
+    run.add_argument(
+        "--selection",
+        choices=("fixed", "similar"),
+        default="fixed",
+        help="fixed: the first --shots examples; similar: the --shots most similar to the task (BM25)",
+    )
+    run.add_argument(
+        "--constrained",
+        action=argparse.BooleanOptionalAction,
+        default=Context.constrained,
+        help="instruct profile: grammar-constrained planner and grounder outputs (always valid Lumos lines)",
+    )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)
 

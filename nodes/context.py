@@ -31,6 +31,9 @@ class Context:
     profile: Profile = "instruct"  # "lumos": byte-exact zero-shot prompts for Lumos checkpoints
     rendering: Literal["eval", "train"] = "eval"  # which Lumos rendering (lumos-reference §2.2/§2.3)
     shots: int = 4  # worked examples shown in the instruct profile
+    exemplars: str | None = None  # a pool of annotated tasks (JSONL) to draw them from; None: built-in
+    selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
+    constrained: bool = False  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -43,6 +46,8 @@ class Context:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", canonical_domain(self.domain))
+        if self.selection not in ("fixed", "similar"):
+            raise ValueError(f"selection must be 'fixed' or 'similar', not {self.selection!r}")
         if self.knowledge not in ("auto", "local", "wikipedia", "web"):
             raise ValueError(f"knowledge must be auto, local, wikipedia or web, not {self.knowledge!r}")
         if self.profile not in ("instruct", "lumos"):

@@ -6,12 +6,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import prompts, protocol
+from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
 from nodes.context import Context, context_of
-from nodes.exemplars import EXEMPLARS
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
+from nodes.selection import exemplars_for
 from nodes.state import LumosState
 
 
@@ -41,7 +41,7 @@ def ground(
     """Ask the grounder for the actions of the pending subgoal(s) and queue them for execution."""
     context = context_of(runtime)
     domain = domain_of(state, context)
-    exemplars = EXEMPLARS.get(domain, [])[: context.shots]
+    exemplars = exemplars_for(domain, state["task"], context)
     turns = prompts.ground_conversation(
         state["task"],
         state["subgoals"],
@@ -68,6 +68,7 @@ def ground(
             turns=turns,
             system=prompts.INSTRUCT_GROUND_SYSTEM,
             examples=examples,
+            grammar=grammar.ground(action_sets[domain]) if grammar.is_constrained(context) else None,
         )
     except ModelCallError as err:
         return {"error": str(err), "stop_reason": "error"}

@@ -6,11 +6,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import prompts, protocol
+from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
 from nodes.context import Context, canonical_domain, context_of
-from nodes.exemplars import EXEMPLARS
 from nodes.prompts import Formulation
+from nodes.selection import exemplars_for
 from nodes.state import LumosState
 
 
@@ -50,7 +50,10 @@ def plan(
         if formulation == "iterative"
         else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
     )
-    exemplars = EXEMPLARS.get(domain_of(state, context), [])[: context.shots]
+    try:
+        exemplars = exemplars_for(domain_of(state, context), state["task"], context)
+    except (ValueError, OSError) as err:  # an unreadable exemplar pool
+        return {"error": f"cannot select worked examples: {err}", "stop_reason": "error"}
     turns = prompts.plan_conversation(
         state["task"],
         state.get("subgoals", []),
@@ -65,6 +68,13 @@ def plan(
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
     stop = ("\n",) if context.profile == "lumos" else ("\n\n",)
+    gbnf = None
+    if grammar.is_constrained(context):
+        gbnf = (
+            grammar.plan_iterative(len(state.get("subgoals", [])) + 1)
+            if formulation == "iterative"
+            else grammar.plan_onetime(context.max_subgoals)
+        )
     try:
         text = ask_line(
             models,
@@ -75,6 +85,7 @@ def plan(
             system=system,
             examples=examples,
             stop=stop,
+            grammar=gbnf,
         )
         text = " ".join(text.split())
     except ModelCallError as err:

@@ -133,6 +133,21 @@ def paragraph_retrieve(candidates: list[str], query: str, *, k: int = EVIDENCE_C
     return "\n".join(f"Evidence {n}: {candidates[i]}" for n, i in enumerate(_rank(scores, k), start=1))
 
 
+class Ranker:
+    """BM25 over a fixed list of texts, built once and queried many times (e.g. exemplar selection)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        tokens = _tokenize(texts)
+        if not any(tokens):
+            raise ValueError("cannot rank texts that are all empty or stopwords")
+        self._retriever = _bm25(tokens)
+        self.size = len(texts)
+
+    def top(self, query: str, k: int) -> list[int]:
+        """Return the indices of the ``k`` texts most relevant to ``query`` (ties keep text order)."""
+        return _rank(_scores(self._retriever, query, self.size), min(k, self.size))
+
+
 def _bm25(tokens: list[list[str]]) -> Any:
     """Return a bm25s index over tokenized documents, at least one of which has a token."""
     retriever = bm25s.BM25()

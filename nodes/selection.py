@@ -1,0 +1,67 @@
+"""Which worked examples the `instruct` profile shows: the built-in ones, or a pool, fixed or by similarity.
+
+A pool is a JSONL file of annotated tasks in the unified format (``lumos data convert`` writes them:
+``task``, ``domain``, ``subgoals``, ``actions`` per subgoal, ``results``). With ``selection="similar"``
+the ``shots`` pool tasks closest to the task by BM25 are shown, the closest last (nearest the
+task); a pool task identical to the task is never shown, so evaluating on the pool leaks nothing.
+"""
+
+import json
+import threading
+from pathlib import Path
+
+from nodes.context import Context
+from nodes.exemplars import EXEMPLARS, Annotation
+from tools.retrieval import Ranker
+
+_POOLS: dict[tuple[str, str], tuple[list[Annotation], Ranker]] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def read_pool(path: str, domain: str) -> list[Annotation]:
+    """Read a pool's annotations of one domain (each subgoal's actions joined into one line)."""
+    pool = []
+    for line_no, line in enumerate(Path(path).expanduser().read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if row.get("domain", domain) != domain:
+                continue
+            actions = ["; ".join(a) if isinstance(a, list) else a for a in row["actions"]]
+            pool.append(
+                Annotation(
+                    task=row["task"], subgoals=row["subgoals"], actions=actions, results=row["results"]
+                )
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}:{line_no}: not an annotated task ({err})") from err
+    if not pool:
+        raise ValueError(f"{path} holds no {domain} annotations")
+    return pool
+
+
+def pool_of(path: str, domain: str) -> tuple[list[Annotation], Ranker]:
+    """Return a pool and its BM25 ranker over tasks, loaded once per process."""
+    with _POOLS_LOCK:
+        if (path, domain) not in _POOLS:
+            pool = read_pool(path, domain)
+            _POOLS[(path, domain)] = (pool, Ranker([a["task"] for a in pool]))
+        return _POOLS[(path, domain)]
+
+
+def exemplars_for(domain: str, task: str, context: Context) -> list[Annotation]:
+    """Return the worked examples to show for ``task``, by the run's pool, selection and shot count."""
+    if context.shots == 0:
+        return []
+    if context.exemplars is None:
+        builtin = EXEMPLARS.get(domain, [])
+        if context.selection == "fixed" or not builtin:
+            return builtin[: context.shots]
+        pool, ranker = builtin, Ranker([a["task"] for a in builtin])
+    else:
+        pool, ranker = pool_of(context.exemplars, domain)
+    if context.selection == "fixed":
+        return pool[: context.shots]
+    ranked = [pool[i] for i in ranker.top(task, context.shots + 1) if pool[i]["task"].strip() != task.strip()]
+    return ranked[: context.shots][::-1]

@@ -1,0 +1,61 @@
+"""Worked-example selection: built-in or pool, fixed or by similarity, and a bad pool's clear error."""
+
+import json
+
+import pytest
+from fakes import ScriptedModels, scripted
+
+from graphs import onetime
+from nodes.context import Context
+from nodes.exemplars import EXEMPLARS
+from nodes.selection import exemplars_for
+
+
+def record(task: str) -> dict:
+    return {
+        "id": task[:8],
+        "domain": "maths",
+        "task": task,
+        "subgoals": ["Calculate it."],
+        "actions": [["R1 = Calculator(1 + 1)"]],
+        "results": ["2"],
+    }
+
+
+@pytest.fixture
+def pool(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    tasks = [
+        "Apples cost 2 dollars each. How much do 5 apples cost?",
+        "A train travels 60 miles per hour for 3 hours. How far does it go?",
+        "Sam has 3 dogs and buys 2 more dogs. How many dogs does Sam have?",
+        "A car travels 50 miles per hour for 2 hours. How far does the car go?",
+    ]
+    path.write_text("".join(json.dumps(record(t)) + "\n" for t in tasks))
+    return str(path)
+
+
+def test_fixed_selection_takes_the_first_shots():
+    assert exemplars_for("maths", "any task", Context(shots=2)) == EXEMPLARS["maths"][:2]
+    assert exemplars_for("maths", "any task", Context(shots=0)) == []
+
+
+def test_similar_selection_puts_the_closest_last_and_never_the_task_itself(pool):
+    task = "A bus travels 40 miles per hour for 3 hours. How far does the bus travel?"
+    chosen = exemplars_for("maths", task, Context(shots=2, exemplars=pool, selection="similar"))
+    assert {c["task"][:7] for c in chosen} == {"A car t", "A train"}  # the two travel problems
+    closest = exemplars_for("maths", task, Context(shots=1, exemplars=pool, selection="similar"))
+    assert chosen[-1] == closest[0]  # the most similar sits last, next to the task
+    assert chosen[0]["actions"] == ["R1 = Calculator(1 + 1)"]  # a subgoal's actions form one line
+    itself = "Sam has 3 dogs and buys 2 more dogs. How many dogs does Sam have?"
+    picked = exemplars_for("maths", itself, Context(shots=4, exemplars=pool, selection="similar"))
+    assert itself not in [c["task"] for c in picked] and len(picked) == 3
+
+
+def test_a_bad_pool_ends_the_run_with_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"task": "no subgoals here"}\n')
+    models = ScriptedModels(scripted(), scripted())
+    graph = onetime.build(models=models).compile()
+    state = graph.invoke({"task": "What is 1 + 1?"}, context=Context(exemplars=str(bad)))
+    assert state["stop_reason"] == "error" and "bad.jsonl:1: not an annotated task" in state["error"]
