@@ -9,7 +9,8 @@ from evaluation.benchmarks import read_rows
 from tools.corpus import encode_corpus, passages_from_hotpot
 
 RUNS_DIR = Path("runs")
-NOT_OPTIONS = {"command", "func", "verbose", "benchmark", "data"}  # argparse bookkeeping and positionals
+# argparse bookkeeping, positionals, and the domain (the benchmark sets it)
+NOT_OPTIONS = {"command", "func", "verbose", "benchmark", "data", "domain"}
 
 
 def model_label(spec: str) -> str:
@@ -64,7 +65,9 @@ def command_line(benchmark: str, args: Mapping[str, Any], defaults: Mapping[str,
         flag = "--" + key.replace("_", "-")
         if value is True:
             parts.append(flag)
-        elif value is not None and value is not False:
+        elif value is False:
+            parts.append(f"--no-{key.replace('_', '-')}")  # a boolean option whose default is on
+        elif value is not None:
             parts += [flag, str(value)]
     return shlex.join(parts)
 

@@ -24,9 +24,13 @@ def write(path, rows):
 
 def test_loaders_read_every_shape(tmp_path):
     gsm = write(tmp_path / "g.jsonl", [{"id": "g1", "question": "Q?", "answer": "work\n#### 1,200"}])
-    svamp = write(tmp_path / "s.jsonl", [{"id": "s1", "body": "Body.", "question": "How many?", "answer": 27.0}])
+    svamp = write(
+        tmp_path / "s.jsonl", [{"id": "s1", "body": "Body.", "question": "How many?", "answer": 27.0}]
+    )
     sqa = write(tmp_path / "q.jsonl", [{"id": "q1", "question": "Is it?", "answer": False}])
-    hotpot = write(tmp_path / "h.jsonl", [{"id": "h1", "question": "Who?", "answer": "Ann", "type": "bridge"}])
+    hotpot = write(
+        tmp_path / "h.jsonl", [{"id": "h1", "question": "Who?", "answer": "Ann", "type": "bridge"}]
+    )
     assert benchmarks.load(gsm) == ("gsm8k", [{"id": "g1", "task": "Q?", "gold": "1200"}])
     assert benchmarks.load(svamp) == ("svamp", [{"id": "s1", "task": "Body. How many?", "gold": "27"}])
     assert benchmarks.load(sqa) == ("strategyqa", [{"id": "q1", "task": "Is it?", "gold": "false"}])
@@ -111,9 +115,16 @@ def test_run_records_errors_tokens_and_traces_resumes_and_summarizes(tmp_path):
     assert rows[1]["error"] == "RuntimeError: model server vanished" and not rows[1]["well_formed"]
     assert rows[2]["prediction"] == "7" and rows[2]["well_formed"] and rows[2]["correct_numeric"] is False
     first = rows[0]
-    assert (first["prompt_tokens"], first["generated_tokens"]) == (150, 3 + 5)  # both calls (words), via the callback
+    assert (first["prompt_tokens"], first["generated_tokens"]) == (
+        150,
+        3 + 5,
+    )  # both calls (words), via the callback
     assert rows[1]["prompt_tokens"] == 0  # the graph never ran
-    assert first["subgoals"] == ["Add."] and first["model_calls"] == 2 and first["stop_reason"] == "plan_executed"
+    assert (
+        first["subgoals"] == ["Add."]
+        and first["model_calls"] == 2
+        and first["stop_reason"] == "plan_executed"
+    )
     assert first["actions"][0]["observation"] == "2" and first["seconds"] >= 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["1", "2", "3"]
     assert list(harness.run(graph, examples, Context(), out)) == []  # everything done: resume skips all
@@ -188,7 +199,10 @@ def test_concurrent_run_writes_every_example_once_with_its_own_token_counts(tmp_
 def test_judge_verdicts_are_recorded_and_averaged_over_judged_examples(tmp_path):
     models = ScriptedModels(scripted("Ann", "Bob"), scripted())
     graph = baselines.build("direct", models=models, domains={"complex_qa"}).compile()
-    examples = [{"id": "1", "task": "Who?", "gold": "Ann"}, {"id": "2", "task": "Who else?", "gold": "Robert"}]
+    examples = [
+        {"id": "1", "task": "Who?", "gold": "Ann"},
+        {"id": "2", "task": "Who else?", "gold": "Robert"},
+    ]
     asked = []
 
     def judge(question, prediction, gold):
@@ -208,7 +222,13 @@ def test_evaluate_writes_summary_and_table_and_refuses_other_settings(tmp_path):
     models = ScriptedModels(scripted("The answer is 2."), scripted())
     graph = baselines.build("cot", models=models, domains={"maths"}).compile()
     out = tmp_path / "runs" / "gsm8k-cot-fake.jsonl"
-    info = {"benchmark": "gsm8k", "formulation": "cot", "model": "fake", "command": "lumos eval ...", "config": {"a": 1}}
+    info = {
+        "benchmark": "gsm8k",
+        "formulation": "cot",
+        "model": "fake",
+        "command": "lumos eval ...",
+        "config": {"a": 1},
+    }
     summary = harness.evaluate(graph, [{"id": "1", "task": "1 + 1?", "gold": "2"}], Context(), out, info)
     assert summary["metrics"]["accuracy_strict"] == 1.0 and summary["model"] == "fake"
     assert json.loads(harness.summary_path(out).read_text()) == summary
@@ -240,12 +260,27 @@ def recorder(monkeypatch, tmp_path):
 def test_cli_eval_names_its_run_records_the_command_and_resumes(recorder, tmp_path, capsys):
     from graphs import cli
 
-    data = write(tmp_path / "dev.jsonl", [{"id": f"g{k}", "question": "Q?", "answer": "#### 2"} for k in range(4)])
-    argv = ["eval", "gsm8k", "--data", str(data), "--formulation", "cot", "--model", "tiny.gguf", "--limit", "2"]
+    data = write(
+        tmp_path / "dev.jsonl", [{"id": f"g{k}", "question": "Q?", "answer": "#### 2"} for k in range(4)]
+    )
+    argv = [
+        "eval",
+        "gsm8k",
+        "--data",
+        str(data),
+        "--formulation",
+        "cot",
+        "--model",
+        "tiny.gguf",
+        "--limit",
+        "2",
+    ]
     assert cli.main(argv) == 0
     out = tmp_path / "runs" / "gsm8k-cot-tiny.jsonl"
     summary = json.loads((tmp_path / "runs" / "gsm8k-cot-tiny.summary.json").read_text())
-    assert summary["command"] == f"lumos eval gsm8k --data {data} --formulation cot --model tiny.gguf --limit 2"
+    assert (
+        summary["command"] == f"lumos eval gsm8k --data {data} --formulation cot --model tiny.gguf --limit 2"
+    )
     assert summary["examples"] == 2 and summary["metrics"]["accuracy_strict"] == 1.0
     assert (tmp_path / "runs" / "gsm8k-cot-tiny.md").exists()
     context = recorder.contexts[0]
@@ -259,8 +294,12 @@ def test_cli_eval_names_its_run_records_the_command_and_resumes(recorder, tmp_pa
 def test_cli_eval_detects_the_benchmark_and_seeds_a_subset(recorder, tmp_path):
     from graphs import cli
 
-    data = write(tmp_path / "s.jsonl", [{"id": f"q{k}", "question": "Q?", "answer": k % 2 == 0} for k in range(10)])
-    assert cli.main(["eval", "--data", str(data), "--formulation", "direct", "--limit", "3", "--seed", "7"]) == 0
+    data = write(
+        tmp_path / "s.jsonl", [{"id": f"q{k}", "question": "Q?", "answer": k % 2 == 0} for k in range(10)]
+    )
+    assert (
+        cli.main(["eval", "--data", str(data), "--formulation", "direct", "--limit", "3", "--seed", "7"]) == 0
+    )
     runs = list((tmp_path / "runs").glob("strategyqa-direct-*-s.jsonl"))
     ids = [r["id"] for r in harness.read_trace(runs[0])]
     assert len(ids) == 3 and ids != ["q0", "q1", "q2"]  # a seeded shuffle, not the first three
@@ -281,3 +320,45 @@ def test_cli_eval_hotpotqa_distractor_builds_its_corpus_from_the_file(recorder, 
     assert context.domain == "complex_qa"
     if hasattr(context, "corpus"):
         assert context.corpus == str(Path("runs") / "distractor_dev.corpus.jsonl")
+
+
+def test_command_line_writes_what_differs_from_the_defaults():
+    from evaluation import runs
+
+    defaults = {
+        "data": "d",
+        "formulation": "iterative",
+        "planner": "p",
+        "grounder": "p",
+        "qa_model": "p",
+        "shots": 4,
+        "constrained": True,
+        "yes_no": False,
+        "limit": None,
+        "domain": "maths",
+        "func": print,
+    }
+    same = defaults | {"formulation": "cot", "shots": 2, "constrained": False, "limit": 5, "domain": "qa"}
+    assert runs.command_line("gsm8k", same, defaults) == (
+        "lumos eval gsm8k --data d --formulation cot --model p --shots 2 --no-constrained --limit 5"
+    )
+    mixed = defaults | {"grounder": "g", "yes_no": True, "data": "my data.jsonl"}
+    assert runs.command_line("strategyqa", mixed, defaults) == (
+        "lumos eval strategyqa --data 'my data.jsonl' --formulation iterative "
+        "--planner p --grounder g --qa-model p --yes-no"
+    )
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "data", "profile", "name"),
+    [
+        ("gsm8k", "x/dev.jsonl", "instruct", "gsm8k-cot-m.jsonl"),
+        ("hotpotqa", "x/distractor_dev.jsonl", "instruct", "hotpotqa-cot-m-distractor_dev.jsonl"),
+        ("svamp", "x/dev.jsonl", "lumos", "svamp-cot-m-lumos.jsonl"),
+    ],
+)
+def test_default_out_names(benchmark, data, profile, name):
+    from evaluation import runs
+
+    assert runs.default_out(benchmark, "cot", "m", Path(data), profile) == Path("runs") / name
+    assert runs.run_label("a/b/tiny.gguf", "tiny.gguf") == "tiny" and runs.run_label("p", "g") == "p+g"
