@@ -38,6 +38,7 @@ class Context:
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
     max_task_chars: int = 4000
+    review_plan: bool = False  # pause after planning for a person's verdict (needs a checkpointer)
 
     @property
     def recursion_limit(self) -> int:

@@ -18,6 +18,15 @@ class ExecutedAction(Action):
     ok: bool
 
 
+class Review(TypedDict):
+    """A person's verdict on planned subgoals (``Context.review_plan``)."""
+
+    first: int  # 1-based number of the first subgoal reviewed
+    decision: Literal["approve", "edit", "reject"]
+    subgoals: list[str]  # the reviewed subgoals as they stand after the review
+    reason: NotRequired[str]
+
+
 class LumosInput(TypedDict):
     """What a run needs: the task, and optionally its domain (else the context's)."""
 
@@ -36,6 +45,7 @@ class LumosState(LumosInput):
     memory: Annotated[dict[str, str], operator.or_]  # "R1" -> value
     subgoal_results: Annotated[list[str], operator.add]  # Lumos-I: result of each subgoal
     model_calls: Annotated[int, operator.add]  # the step count: planner and grounder calls
+    reviews: Annotated[list[Review], operator.add]  # human verdicts on the plan, when asked for
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str | None]
     error: NotRequired[str | None]
