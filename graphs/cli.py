@@ -49,6 +49,7 @@ def context_from(args: argparse.Namespace) -> Context:
         shots=args.shots,
         exemplars=args.exemplars,
         selection=args.selection,
+        ground_feedback=args.ground_feedback,
         constrained=args.constrained,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
@@ -378,6 +379,11 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--exemplars",
         help="instruct profile: JSONL pool of annotated tasks (lumos data convert) for the shots",
+    )
+    run.add_argument(
+        "--ground-feedback",
+        action="store_true",
+        help="maths Lumos-I: restate earlier subgoals' results in grounding turns, as complex QA does",
     )
     run.add_argument(
         "--selection",

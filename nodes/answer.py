@@ -7,6 +7,7 @@ from langgraph.runtime import Runtime
 from models.registry import ModelProvider
 from nodes import protocol
 from nodes.context import Context, context_of
+from nodes.events import AnswerEvent, emit
 from nodes.execute import ERROR_PREFIX
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
@@ -59,6 +60,7 @@ def answer(
 ) -> dict[str, Any]:
     """Set the answer (or the reason there is none) and why the run stopped."""
     if state.get("error"):
+        emit(runtime, AnswerEvent(type="answer", answer=None, error=state.get("error")))
         return {"answer": None, "stop_reason": "error"}
     context = context_of(runtime)
     stop_reason = state.get("stop_reason") or ("planner" if formulation == "iterative" else "plan_executed")
@@ -66,4 +68,5 @@ def answer(
         value, error = complex_qa_answer(state, context, models, formulation)
     else:
         value, error = maths_answer(state.get("memory", {}))
+    emit(runtime, AnswerEvent(type="answer", answer=value, error=error))
     return {"answer": value, "error": error, "stop_reason": stop_reason}

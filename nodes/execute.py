@@ -8,6 +8,7 @@ from langgraph.runtime import Runtime
 
 from nodes import protocol
 from nodes.context import Context, context_of
+from nodes.events import emit, result_event
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.state import ExecutedAction, LumosState
@@ -79,6 +80,7 @@ def execute(
         memory |= assigned
         written |= assigned
         executed.append(ExecutedAction(**action, subgoal=subgoal, observation="; ".join(values), ok=ok))
+        emit(runtime, result_event(action, subgoal=subgoal, observation=executed[-1]["observation"], ok=ok))
     update: dict[str, Any] = {"actions": executed, "memory": written, "pending": []}
     if formulation == "iterative":
         # Lumos feeds back the value of the subgoal's last action

@@ -9,6 +9,7 @@ from models.registry import ModelProvider
 from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
 from nodes.context import Context, context_of
+from nodes.events import action_events, emit
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
@@ -51,6 +52,7 @@ def ground(
         rendering=context.rendering,
         terse=context.profile == "instruct",
         results=state.get("subgoal_results", []),
+        show_results=context.ground_feedback,
     )
     examples = prompts.exemplar_ground_turns(
         exemplars,
@@ -58,6 +60,7 @@ def ground(
         formulation=formulation,
         rendering=context.rendering,
         terse=context.profile == "instruct",
+        show_results=context.ground_feedback,
     )
     try:
         text = ask_line(
@@ -93,4 +96,6 @@ def ground(
             f"{context.max_actions} (max_actions)",
             "stop_reason": "error",
         }
+    subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
+    emit(runtime, *action_events(actions, subgoal=subgoal))
     return update | {"pending": actions}

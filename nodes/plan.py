@@ -9,6 +9,7 @@ from models.registry import ModelProvider
 from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
 from nodes.context import Context, canonical_domain, context_of
+from nodes.events import StopEvent, emit, subgoal_events
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState
@@ -92,6 +93,7 @@ def plan(
         return {"error": str(err), "stop_reason": "error"}
     update: dict[str, Any] = {"plan_outputs": [text], "model_calls": 1}
     if formulation == "iterative" and protocol.is_stop(text):
+        emit(runtime, StopEvent(type="stop", text=text))
         return update | {"stop_reason": "planner"}
     try:
         subgoals = protocol.parse_subgoals(text)
@@ -108,4 +110,5 @@ def plan(
             "(max_subgoals)",
             "stop_reason": "error",
         }
+    emit(runtime, *subgoal_events(subgoals, first=len(state.get("subgoals", [])) + 1))
     return update | {"subgoals": subgoals}

@@ -116,12 +116,14 @@ def ground_conversation(
     rendering: Rendering,
     terse: bool = False,
     results: Sequence[str] = (),
+    show_results: bool = False,
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
     ``groundings`` holds the rendered action line of each subgoal already grounded; the last
     subgoal without one is the one to ground now (all subgoals at once for Lumos-O). In complex QA,
-    ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn.
+    ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn; other
+    domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
     """
     prefix = GROUND_PREFIX[domain]
     if formulation == "onetime":
@@ -140,6 +142,10 @@ def ground_conversation(
         elif domain == "complex_qa":
             turns.append(
                 ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], rendering))
+            )
+        elif show_results:  # every earlier result, as complex-QA training data shows them
+            turns.append(
+                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], "train"))
             )
         else:
             turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
@@ -188,6 +194,7 @@ def exemplar_ground_turns(
     formulation: Formulation,
     rendering: Rendering,
     terse: bool = False,
+    show_results: bool = False,
 ) -> list[Turn]:
     """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -202,5 +209,6 @@ def exemplar_ground_turns(
             rendering=rendering,
             terse=terse,
             results=ex["results"],
+            show_results=show_results,
         )
     return turns

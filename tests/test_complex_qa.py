@@ -261,3 +261,23 @@ def test_a_misconfigured_corpus_ends_the_run_with_a_clear_error(tmp_path):
     assert state["stop_reason"] == "error" and state["answer"] is None
     assert "complex_qa tools are not available" in state["error"] and "nope.jsonl" in state["error"]
     assert len(planner.prompts) == 1  # the run ended instead of planning on without tools
+
+
+def test_maths_grounding_restates_results_only_with_ground_feedback():
+    subgoals = ["Calculate the clips sold in May.", "Calculate the total."]
+    common = {
+        "domain": "maths",
+        "formulation": "iterative",
+        "rendering": "eval",
+        "terse": True,
+        "results": ["24"],
+    }
+    plain = prompts.ground_conversation("Q?", subgoals, ["R1 = Calculator(48 / 2)"], **common)
+    fed = prompts.ground_conversation(
+        "Q?", subgoals, ["R1 = Calculator(48 / 2)"], show_results=True, **common
+    )
+    assert plain[-1][1] == "Subgoal to be grounded: Subgoal 2: Calculate the total."
+    assert fed[-1][1] == (
+        "Subgoal to be grounded: Subgoal 2: Calculate the total. The grounding could be based on the "
+        "following results: The execution result for Subgoal 1 is 24"
+    )
