@@ -93,7 +93,9 @@ def test_integrated_baseline_lumos_profile_is_zero_shot_and_stops_at_the_next_tu
     ],
 )
 def test_integrated_baseline_protocol_failures_end_the_run_with_the_error(reply, error):
-    graph = baselines.build_integrated(models=ScriptedModels(scripted(reply), scripted()), tools=TOOLS).compile()
+    graph = baselines.build_integrated(
+        models=ScriptedModels(scripted(reply), scripted()), tools=TOOLS
+    ).compile()
     state = graph.invoke({"task": "1 + 2?"}, context=Context())
     assert state["answer"] is None and state["error"].startswith(error) and state["stop_reason"] == "error"
     assert state["plan_outputs"] == [reply] and not state.get("actions")
@@ -121,8 +123,23 @@ def test_integrated_exemplars_re_execute_to_their_recorded_results():
 )
 def test_baselines_on_complex_qa(style, yes_no, reply, answer, system):
     planner = scripted(reply)
-    graph = baselines.build(style, models=ScriptedModels(planner, scripted()), domains={"complex_qa"}).compile()
+    graph = baselines.build(
+        style, models=ScriptedModels(planner, scripted()), domains={"complex_qa"}
+    ).compile()
     context = Context(domain="complex_qa", **({"yes_no": True} if yes_no else {}))
     state = graph.invoke({"task": "Were they both American?"}, context=context)
     assert state["answer"] == answer and state["error"] is None
     assert system in planner.prompts[0][0].content
+
+
+def test_integrated_graph_topology():
+    mermaid = baselines.build_integrated(models=ScriptedModels(scripted(), scripted()), tools=TOOLS)
+    text = mermaid.compile().get_graph().draw_mermaid(with_styles=False)
+    for edge in (
+        "__start__ --> integrate;",
+        "integrate -.-> execute;",
+        "integrate -.-> answer;",
+        "execute --> answer;",
+        "answer --> __end__;",
+    ):
+        assert edge in text
