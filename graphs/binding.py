@@ -14,6 +14,7 @@ from nodes.execute import execute
 from nodes.ground import ground
 from nodes.plan import plan
 from nodes.prompts import Formulation
+from nodes.review import review
 from nodes.state import LumosInput, LumosState
 from tools import Toolboxes, action_names, toolboxes
 
@@ -21,12 +22,13 @@ from tools import Toolboxes, action_names, toolboxes
 def bound_nodes(
     formulation: Formulation, models: ModelProvider | None, tools: Toolboxes | None
 ) -> dict[str, Callable[..., Any]]:
-    """Return the plan/ground/execute/answer nodes with their dependencies bound."""
+    """Return the plan/review/ground/execute/answer nodes with their dependencies bound."""
     models = models or LlamaModels()  # loads weights lazily, on the first model call
     tools = tools if tools is not None else toolboxes(models)
     action_sets = {domain: action_names(box) for domain, box in tools.items()}
     return {
         "plan": partial(plan, models=models, formulation=formulation, domains=set(tools)),
+        "review": partial(review, formulation=formulation),  # only with Context.review_plan
         "ground": partial(ground, models=models, formulation=formulation, action_sets=action_sets),
         "execute": partial(execute, toolboxes=tools, formulation=formulation),
         "answer": partial(answer, models=models, formulation=formulation),

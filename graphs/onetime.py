@@ -3,7 +3,7 @@
 from langgraph.graph import END, START
 
 from graphs.binding import LumosGraph, bound_nodes, new_builder
-from graphs.routes import route_after_ground, route_after_plan
+from graphs.routes import route_after_ground, route_after_plan, route_after_review
 from models.registry import ModelProvider
 from tools import Toolboxes
 
@@ -13,6 +13,7 @@ def build(*, models: ModelProvider | None = None, tools: Toolboxes | None = None
     builder = new_builder(bound_nodes("onetime", models, tools))
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", route_after_plan)
+    builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only
     builder.add_conditional_edges("ground", route_after_ground)
     builder.add_edge("execute", "answer")
     builder.add_edge("answer", END)

@@ -2,12 +2,22 @@
 
 from typing import Literal
 
+from langgraph.runtime import Runtime
+
+from nodes.context import Context, context_of
 from nodes.state import LumosState
 
 
-def route_after_plan(state: LumosState) -> Literal["ground", "answer"]:
-    """Answer once the planner stopped, the subgoal cap was hit, or something failed."""
-    return "answer" if state.get("stop_reason") or state.get("error") else "ground"
+def route_after_plan(state: LumosState, runtime: Runtime[Context]) -> Literal["review", "ground", "answer"]:
+    """Answer if the planner stopped, hit the subgoal cap or failed; else review or ground the plan."""
+    if state.get("stop_reason") or state.get("error"):
+        return "answer"
+    return "review" if context_of(runtime).review_plan else "ground"
+
+
+def route_after_review(state: LumosState) -> Literal["ground", "answer"]:
+    """Ground the reviewed plan unless the reviewer rejected it."""
+    return "answer" if state.get("error") else "ground"
 
 
 def route_after_ground(state: LumosState) -> Literal["execute", "answer"]:

@@ -7,7 +7,7 @@ decision is ``"approve"``, ``"reject"``, ``{"action": "reject", "reason": "..."}
 """
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, interrupt
@@ -31,6 +31,7 @@ class PlanReview(TypedDict):
     subgoals: list[str]  # under review: the newest subgoal (Lumos-I) or the whole plan (Lumos-O)
     plan: list[str]  # every subgoal so far, the reviewed ones included
     options: list[Literal["approve", "edit", "reject"]]
+    problem: NotRequired[str]  # why the previous answer was not a decision (the review asks again)
 
 
 def under_review(state: LumosState, formulation: Formulation) -> tuple[int, list[str]]:
@@ -82,7 +83,11 @@ def decision_of(
 
 
 def review(state: LumosState, runtime: Runtime[Context], *, formulation: Formulation) -> dict[str, Any]:
-    """Pause for a person's verdict on the new subgoal(s), then keep, replace or reject them."""
+    """Pause for a person's verdict on the new subgoal(s), then keep, replace or reject them.
+
+    An answer that is not a decision is not an error: the review asks again, saying what was wrong
+    (a resumed node replays its earlier interrupts, so each retry is a new one).
+    """
     first, pending = under_review(state, formulation)
     request = PlanReview(
         formulation=formulation,
@@ -92,9 +97,15 @@ def review(state: LumosState, runtime: Runtime[Context], *, formulation: Formula
         plan=list(state.get("subgoals", [])),
         options=["approve", "edit", "reject"],
     )
-    verdict = decision_of(
-        interrupt(request), first=first, pending=pending, formulation=formulation, context=context_of(runtime)
-    )
+    context = context_of(runtime)
+    while True:
+        try:
+            verdict = decision_of(
+                interrupt(request), first=first, pending=pending, formulation=formulation, context=context
+            )
+            break
+        except ValueError as err:
+            request = request | {"problem": str(err)}
     update: dict[str, Any] = {"reviews": [verdict]}
     if verdict["decision"] == "reject":
         why = f": {verdict['reason']}" if verdict.get("reason") else ""

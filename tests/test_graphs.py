@@ -1,10 +1,12 @@
 import asyncio
+import os
+from pathlib import Path
 
 import pytest
 from fakes import ScriptedModels, scripted
 from langchain_core.messages import SystemMessage
 
-from graphs import iterative, onetime
+from graphs import cli, iterative, onetime
 from nodes.context import Context
 from tools.errors import ToolError
 
@@ -174,24 +176,20 @@ def test_graphs_are_runnables_batch_stream_async():
     assert [r["answer"] for r in results] == ["2", "4"]
 
 
-def test_mermaid_of_both_graphs():
-    assert iterative.graph.get_graph().draw_mermaid(with_styles=False).splitlines() == [
-        "graph TD;",
-        "\t__start__ --> plan;",
-        "\texecute -.-> answer;",
-        "\texecute -.-> plan;",
-        "\tground -.-> answer;",
-        "\tground -.-> execute;",
-        "\tplan -.-> answer;",
-        "\tplan -.-> ground;",
-        "\tanswer --> __end__;",
-    ]
-    assert onetime.graph.get_graph().draw_mermaid(with_styles=False).splitlines()[1:] == [
-        "\t__start__ --> plan;",
-        "\texecute --> answer;",
-        "\tground -.-> answer;",
-        "\tground -.-> execute;",
-        "\tplan -.-> answer;",
-        "\tplan -.-> ground;",
-        "\tanswer --> __end__;",
-    ]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+@pytest.mark.parametrize("formulation", cli.FORMULATIONS)
+def test_mermaid_snapshot_of_every_graph(formulation):
+    """`lumos graph --format mermaid` output; LUMOS_UPDATE_SNAPSHOTS=1 rewrites the files after a topology change."""
+    mermaid = cli.compiled(formulation).get_graph().draw_mermaid()
+    snapshot = SNAPSHOTS / f"{formulation}.mmd"
+    if os.environ.get("LUMOS_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(mermaid, encoding="utf-8")
+    assert mermaid == snapshot.read_text(encoding="utf-8")
+
+
+def test_review_is_the_only_way_into_grounding_besides_plan():
+    edges = {(e.source, e.target) for e in iterative.graph.get_graph().edges}
+    assert {("plan", "review"), ("review", "ground"), ("review", "answer")} <= edges
+    assert {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"} == {"plan", "review"}
