@@ -4,11 +4,13 @@ Loading a GGUF is the expensive part, so each (file, settings, slot) is loaded o
 shared. Roles (planner, grounder, QA) get separate ``Llama`` contexts by default: a context keeps
 the KV cache of its last prompt, so a planner and a grounder sharing one would evict each other's
 prefix every turn. The weights themselves are memory-mapped, so separate contexts over one file
-share them.
+share them. ``LlamaModels(prefix_reuse=False)`` forgets the cache before every call instead (for
+measuring what the reuse saves; ``benchmarks/agent_vs_llama.py``).
 """
 
 import os
 import threading
+from pathlib import Path
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -28,23 +30,30 @@ class ModelProvider(Protocol):
         ...
 
 
+def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None) -> dict[str, Any]:
+    """Return the ``llama_cpp.Llama`` keyword arguments every model of this project is loaded with."""
+    # llama.cpp's default is half the cores; LUMOS_THREADS caps it when other work shares the machine
+    threads = n_threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
+    return {
+        "model_path": str(resolve(spec)),
+        "n_ctx": n_ctx,
+        "n_threads": threads,
+        "n_threads_batch": threads,
+        "seed": 0,
+        "verbose": False,
+    }
+
+
 def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: str = "shared") -> LoadedModel:
     """Load (once per process) the GGUF named by ``spec`` into its own context for ``slot``."""
-    path = resolve(spec)
-    threads = n_threads or os.cpu_count() or 1  # llama.cpp's default is half the cores
-    key = (str(path.resolve()), n_ctx, threads, slot)
+    settings = llama_settings(spec, n_ctx=n_ctx, n_threads=n_threads)
+    path = Path(settings["model_path"])
+    key = (str(path.resolve()), n_ctx, settings["n_threads"], slot)
     with _LOADING:
         if key not in _LOADED:
             from llama_cpp import Llama  # deferred: importing this module must stay free
 
-            llama: Any = Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                seed=0,
-                verbose=False,
-            )
+            llama: Any = Llama(**settings)
             _LOADED[key] = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
         return _LOADED[key]
 
@@ -57,13 +66,23 @@ def loaded_models() -> list[LoadedModel]:
 class LlamaModels:
     """The default provider: GGUF files run in-process by llama.cpp, loaded on first use."""
 
-    def __init__(self, *, n_ctx: int = 4096, n_threads: int | None = None, separate_roles: bool = True):
+    def __init__(
+        self,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        separate_roles: bool = True,
+        prefix_reuse: bool = True,
+    ):
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.separate_roles = separate_roles
+        self.prefix_reuse = prefix_reuse
 
     def chat(self, spec: str, *, role: str, prompt_format: PromptFormat, max_tokens: int) -> BaseChatModel:
         """Return a greedy chat model over ``spec``, in its own context per role unless shared."""
         slot = role if self.separate_roles else "shared"
         model = load(spec, n_ctx=self.n_ctx, n_threads=self.n_threads, slot=slot)
-        return ChatLlamaCpp(model=model, prompt_format=prompt_format, max_tokens=max_tokens)
+        return ChatLlamaCpp(
+            model=model, prompt_format=prompt_format, max_tokens=max_tokens, prefix_reuse=self.prefix_reuse
+        )
