@@ -6,15 +6,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-from langchain_core.runnables import RunnableConfig
 
 from graphs.binding import CompiledLumosGraph
 from models import presets
-from nodes import protocol
 from nodes.context import Context
-from nodes.state import LumosInput
 
 FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
 
@@ -56,57 +51,78 @@ def context_from(args: argparse.Namespace) -> Context:
     )
 
 
-def brief(text: str, width: int = 160) -> str:
-    """Return an observation shortened for the terminal: its first line, and how many more there are."""
-    lines = text.splitlines() or [""]
-    head = lines[0] if len(lines[0]) <= width else lines[0][: width - 1] + "…"
-    return head + (f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else "")
-
-
-def show_update(node: str, update: dict[str, Any], planned: int) -> None:
-    """Print what one node just did, as it happens (``planned``: subgoals shown before this update)."""
-    if node == "plan":
-        for text in update.get("plan_outputs", []):
-            if protocol.is_stop(text):
-                print(f"[plan]    {text}")
-        for index, subgoal in enumerate(update.get("subgoals", []), start=planned + 1):
-            print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
-    elif node == "ground":
-        for text in update.get("ground_outputs", []):
-            print(f"[ground]  {text}")
-    elif node == "execute":
-        for action in update.get("actions", []):
-            mark = "" if action["ok"] else "  (failed)"
-            print(f"[execute] {protocol.render_action(action)} -> {brief(action['observation'])}{mark}")
-    elif node == "answer":
-        if update.get("answer") is not None:
-            print(f"Answer: {update['answer']}")
-        else:
-            print(f"No answer: {update.get('error')}")
-    if update.get("error") and node != "answer":
-        print(f"[{node}]  error: {update['error']}")
-    sys.stdout.flush()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the agent on one task, streaming each step."""
-    context = context_from(args)
-    graph = compiled(args.formulation)
-    print(f"Task: {args.task}")
+    """Run the agent on one task, or resume a thread, streaming each step (and reviewing the plan)."""
+    import dataclasses
+    import uuid
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from graphs import persistence, terminal
+
+    tokens = args.show_tokens
+    if args.thread is None:
+        if not args.task:
+            raise ValueError("give a task, or --thread ID to resume a thread")
+        context = dataclasses.replace(context_from(args), review_plan=args.review)
+        graph = persistence.with_checkpointer(compiled(args.formulation), InMemorySaver())
+        show_header(args.task, args.formulation, context)
+        return terminal.run(
+            graph, context, task=args.task, thread_id=uuid.uuid4().hex, durable=False, tokens=tokens
+        )
+    with persistence.open_threads(args.db) as saver:
+        info = persistence.load_thread(saver, args.thread)
+        if info is None:
+            if not args.task:
+                raise ValueError(f"there is no thread {args.thread!r} in {args.db}; give a task to start it")
+            formulation, task = args.formulation, args.task
+            context = dataclasses.replace(context_from(args), review_plan=args.review)
+            persistence.save_thread(saver, args.thread, formulation, task, context)
+        else:  # a thread keeps the settings it started with
+            if args.task and args.task != info["task"]:
+                raise ValueError(f"thread {args.thread!r} runs another task: {info['task']!r}")
+            formulation, task, context = info["formulation"], info["task"], persistence.thread_context(info)
+        graph = persistence.with_checkpointer(compiled(formulation), saver)
+        show_header(task, formulation, context, thread=args.thread)
+        return terminal.run(graph, context, task=task, thread_id=args.thread, durable=True, tokens=tokens)
+
+
+def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
+    """Print the task and the run's settings."""
+    print(f"Task: {task}")
     print(
-        f"{args.formulation} | planner {context.planner} | "
-        f"grounder {context.grounder} | profile {context.profile}"
+        f"{formulation} | planner {context.planner} | grounder {context.grounder} | profile {context.profile}"
+        + (" | review" if context.review_plan else "")
+        + (f" | thread {thread}" if thread else "")
     )
-    config: RunnableConfig = {"recursion_limit": context.recursion_limit}
-    planned = 0
-    final: dict[str, Any] = {}
-    for chunk in graph.stream(LumosInput(task=args.task), config, context=context, stream_mode="updates"):
-        for node, update in chunk.items():
-            update = update or {}
-            show_update(node, update, planned)
-            planned += len(update.get("subgoals", []))
-            final.update(update)
-    return 0 if final.get("answer") is not None else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List a thread's steps from its checkpoints, or every thread in the database."""
+    from pathlib import Path
+
+    from graphs import persistence, terminal
+
+    if not Path(args.db).exists():
+        raise FileNotFoundError(f"no thread database at {args.db} (runs started with --thread create it)")
+    with persistence.open_threads(args.db) as saver:
+        infos = persistence.list_threads(saver)
+        if args.thread is not None:
+            infos = [info for info in infos if info["thread_id"] == args.thread]
+            if not infos:
+                raise ValueError(f"there is no thread {args.thread!r} in {args.db}")
+        for info in infos:
+            graph = persistence.with_checkpointer(compiled(info["formulation"]), saver)
+            config = persistence.thread_config(info["thread_id"], persistence.thread_context(info))
+            lines = terminal.history_lines(graph.get_state_history(config))
+            if args.thread is None:  # the overview: one line per thread
+                print(f"{info['thread_id']}  {info['formulation']}  {info['created_at']}  ", end="")
+                print(f"{lines[-1]}  {info['task']!r}")
+                continue
+            print(f"Thread {info['thread_id']} ({info['formulation']}, started {info['created_at']})")
+            print(f"Task: {info['task']}")
+            print("\n".join(lines))
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -234,8 +250,21 @@ def cmd_recall(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    """Print a graph's Mermaid diagram."""
-    print(compiled(args.formulation).get_graph().draw_mermaid())
+    """Draw a graph offline: Mermaid text, ASCII art, or a PNG laid out by Graphviz (no web service)."""
+    from pathlib import Path
+
+    drawing = compiled(args.formulation).get_graph()
+    if args.format == "png":
+        out = Path(args.out or f"lumos-{args.formulation}.png")
+        drawing.draw_png(str(out))  # pygraphviz's wheel bundles Graphviz; mermaid.ink is never called
+        print(f"wrote {out}")
+        return 0
+    text = drawing.draw_mermaid() if args.format == "mermaid" else drawing.draw_ascii()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
     return 0
 
 
@@ -262,9 +291,27 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the agent on a task and stream its steps")
-    run.add_argument("task")
+    run.add_argument("task", nargs="?", help="the task (optional when resuming a --thread)")
     add_agent_options(run)
+    run.add_argument(
+        "--thread",
+        help="keep the run in a durable thread (SQLite, every step); the same ID resumes it after a crash",
+    )
+    run.add_argument(
+        "--db", default=persistence_db(), help="thread database (env LUMOS_DB; default runs/threads.sqlite)"
+    )
+    run.add_argument(
+        "--review", action="store_true", help="pause after planning to approve, edit or reject the plan"
+    )
+    run.add_argument(
+        "--show-tokens", action="store_true", help="echo the models' tokens to stderr as they come"
+    )
     run.set_defaults(func=cmd_run)
+
+    history = sub.add_parser("history", help="list a thread's steps (or every thread) from its checkpoints")
+    history.add_argument("--thread", help="the thread to show (default: one line per thread)")
+    history.add_argument("--db", default=persistence_db(), help="thread database (env LUMOS_DB)")
+    history.set_defaults(func=cmd_history)
 
     ev = sub.add_parser("eval", help="run a formulation over a benchmark JSONL file and score it")
     ev.add_argument(
@@ -316,8 +363,10 @@ def parser() -> argparse.ArgumentParser:
     recall.add_argument("--trace", nargs="*", help="eval traces: recall of the agent's own retrievals")
     recall.set_defaults(func=cmd_recall)
 
-    graph = sub.add_parser("graph", help="print a graph's Mermaid diagram")
+    graph = sub.add_parser("graph", help="draw a graph offline: Mermaid, ASCII or PNG")
     graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
+    graph.add_argument("--format", choices=("mermaid", "ascii", "png"), default="mermaid")
+    graph.add_argument("--out", help="file to write (default: print; PNG: lumos-<formulation>.png)")
     graph.set_defaults(func=cmd_graph)
 
     models = sub.add_parser("models", help="list or fetch GGUF model presets")
@@ -325,6 +374,11 @@ def parser() -> argparse.ArgumentParser:
     models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
     models.set_defaults(func=cmd_models)
     return root
+
+
+def persistence_db() -> str:
+    """Return the default thread database (importing the checkpointer only when a command needs it)."""
+    return os.environ.get("LUMOS_DB", "runs/threads.sqlite")
 
 
 def add_agent_options(run: argparse.ArgumentParser) -> None:

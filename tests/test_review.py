@@ -1,12 +1,15 @@
-"""Human review of the plan, in-process: approve, edit or reject after planning (interrupt + Command)."""
+"""Human review of the plan: approve, edit or reject after planning, in-process and on the terminal."""
+
+import io
 
 import pytest
+from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from test_graphs import TASK, TOOLS
 
-from graphs import iterative, onetime
+from graphs import cli, iterative, onetime
 from nodes.context import Context
 
 REVIEW = Context(review_plan=True)
@@ -102,3 +105,40 @@ def test_an_invalid_decision_is_asked_again_with_the_reason(decision, message):
     assert message in again["problem"] and again["subgoals"] == ["Add."]
     assert graph.get_state(config).next == ("review",)
     assert graph.invoke(Command(resume="a"), config, context=REVIEW)["answer"] == "5"
+
+
+def onetime_fake(
+    plan="Subgoal 1: Count clips.", grounding="R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)"
+):
+    return onetime.build(models=ScriptedModels(scripted(plan), scripted(grounding)), tools=TOOLS).compile()
+
+
+def test_cli_review_edit_on_the_terminal(monkeypatch, capsys):
+    serve_graphs(monkeypatch, onetime_fake())
+    monkeypatch.setattr("sys.stdin", io.StringIO("e\nClips in May.\nSubgoal 2: Total.\n\n"))
+    assert cli.main(["run", "--formulation", "onetime", "--review", TASK]) == 0
+    out = capsys.readouterr().out
+    assert "[review]  Subgoal 1: Count clips." in out and "| review" in out
+    assert "[execute] R2 = Calculator(48 + R1) -> 72" in out and out.endswith("Answer: 72\n")
+
+
+def test_cli_review_reject_and_a_bad_choice_asks_again(monkeypatch, capsys):
+    serve_graphs(monkeypatch, onetime_fake())
+    monkeypatch.setattr("sys.stdin", io.StringIO("what?\nr\ntoo vague\n"))
+    assert cli.main(["run", "--formulation", "onetime", "--review", TASK]) == 1
+    out = capsys.readouterr().out
+    assert out.count("Approve, edit or reject?") == 2
+    assert "[review]  error: the reviewer rejected the plan: too vague" in out
+    assert out.endswith("No answer: the reviewer rejected the plan: too vague\n")
+
+
+def test_cli_review_without_a_reviewer_pauses_a_thread_that_resumes_later(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "threads.sqlite")
+    serve_graphs(monkeypatch, onetime_fake(), onetime_fake(plan="unused"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no one at the terminal
+    assert cli.main(["run", "--formulation", "onetime", "--review", "--thread", "t", "--db", db, TASK]) == 3
+    assert "paused for review; `lumos run --thread t` asks again" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("a\n"))
+    assert cli.main(["run", "--thread", "t", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "Resuming thread t at step 2 (review)." in out and "Answer: 72" in out

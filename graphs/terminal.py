@@ -1,0 +1,249 @@
+"""The terminal side of `lumos run` and `lumos history`: live steps, plan review prompts, thread history.
+
+`lumos run` prints the graph's custom stream events (each subgoal, action and result as it happens),
+optionally echoes the models' tokens (``messages`` mode) to stderr, asks the person at the terminal
+for a verdict when the run pauses for review, and resumes the run with it.
+"""
+
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command, Durability, StateSnapshot
+
+from graphs.binding import CompiledLumosGraph
+from graphs.persistence import thread_config
+from nodes import protocol
+from nodes.context import Context
+from nodes.state import LumosInput
+
+PAUSED = 3  # exit status of a run left waiting for a review
+INTERRUPTED = 130  # Ctrl-C, as a shell reports it
+
+
+def brief(text: str, width: int = 160) -> str:
+    """Return an observation shortened for the terminal: its first line, and how many more there are."""
+    lines = text.splitlines() or [""]
+    head = lines[0] if len(lines[0]) <= width else lines[0][: width - 1] + "…"
+    return head + (f" (+{len(lines) - 1} more lines)" if len(lines) > 1 else "")
+
+
+def show_event(event: Mapping[str, Any]) -> None:
+    """Print one custom stream event (subgoal, stop, action, result); the answer is printed at the end."""
+    kind = event.get("type")
+    if kind == "subgoal":
+        print(f"[plan]    {protocol.render_subgoal(event['index'], event['subgoal'])}")
+    elif kind == "stop":
+        print(f"[plan]    {event['text']}")
+    elif kind == "action":
+        print(f"[ground]  {event['action']}")
+    elif kind == "result":
+        mark = "" if event["ok"] else "  (failed)"
+        print(f"[execute] {event['action']} -> {brief(event['observation'])}{mark}")
+    sys.stdout.flush()
+
+
+def show_update(node: str, update: Any) -> None:
+    """Print what an update says that no event does: a step's error, a baseline's one-pass plan."""
+    if not isinstance(update, dict):
+        return
+    if node == "integrate":  # the integrated baseline plans and grounds in one node, without events
+        for index, subgoal in enumerate(update.get("subgoals", []), start=1):
+            print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
+    if update.get("error") and node != "answer":
+        print(f"[{node}]  error: {update['error']}")
+    sys.stdout.flush()
+
+
+class TokenEcho:
+    """Echo streamed model tokens to stderr, one line per model call, so the agent is seen thinking."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+
+    def write(self, message: BaseMessage, metadata: Mapping[str, Any]) -> None:
+        """Echo one token chunk, starting a new line when another model call begins."""
+        if message.id != self.current:
+            self.end()
+            self.current = message.id
+            sys.stderr.write(f"  ({metadata.get('langgraph_node', '?')} tokens) ")
+        sys.stderr.write(message.text)
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        """Finish the current line of tokens, if any."""
+        if self.current is not None:
+            sys.stderr.write("\n")
+            self.current = None
+
+
+def stream_steps(
+    graph: CompiledLumosGraph,
+    payload: Any,
+    config: RunnableConfig,
+    context: Context,
+    *,
+    tokens: bool,
+    durability: Durability,
+) -> None:
+    """Run (or resume) the graph until it ends or pauses, printing each step as it happens."""
+    modes: list[Any] = ["custom", "updates", *(["messages"] if tokens else [])]
+    echo = TokenEcho()
+    parts: Iterator[Any] = graph.stream(
+        payload, config, context=context, stream_mode=modes, durability=durability
+    )
+    for mode, chunk in parts:
+        if mode == "messages":
+            echo.write(*chunk)
+            continue
+        echo.end()
+        if mode == "custom":
+            show_event(chunk)
+        else:
+            for node, update in chunk.items():
+                show_update(node, update)
+    echo.end()
+
+
+def read_lines(ask: Callable[[str], str], prompt: str) -> list[str]:
+    """Read lines until an empty one."""
+    lines = []
+    while line := ask(prompt).strip():
+        lines.append(line)
+    return lines
+
+
+def ask_review(request: Mapping[str, Any], ask: Callable[[str], str] = input) -> Any | None:
+    """Show the plan under review and return the person's decision; None when nobody is there (EOF)."""
+    if request.get("problem"):
+        print(f"[review]  not a decision: {request['problem']}")
+    for index, subgoal in enumerate(request["subgoals"], start=request["first"]):
+        print(f"[review]  {protocol.render_subgoal(index, subgoal)}")
+    try:
+        while True:
+            choice = ask("Approve, edit or reject? [A/e/r] ").strip().lower() or "a"
+            if choice in ("a", "approve", "y", "yes"):
+                return "approve"
+            if choice in ("r", "reject", "n", "no"):
+                return {"action": "reject", "reason": ask("Reason (optional): ").strip()}
+            if choice in ("e", "edit"):
+                if request["formulation"] == "iterative":
+                    return {"action": "edit", "subgoals": [ask(f"Subgoal {request['first']}: ")]}
+                print("Enter the plan, one subgoal per line; an empty line ends it.")
+                return {"action": "edit", "subgoals": read_lines(ask, "> ")}
+    except EOFError:
+        return None
+
+
+def show_answer(values: Mapping[str, Any]) -> int:
+    """Print the run's answer (or why there is none); return the exit status."""
+    if values.get("answer") is not None:
+        print(f"Answer: {values['answer']}")
+        return 0
+    print(f"No answer: {values.get('error')}")
+    return 1
+
+
+def run(
+    graph: CompiledLumosGraph,
+    context: Context,
+    *,
+    task: str,
+    thread_id: str,
+    durable: bool,
+    tokens: bool = False,
+) -> int:
+    """Start, resume or finish reviewing a thread's run on the terminal; return the exit status."""
+    config = thread_config(thread_id, context)
+    snapshot = graph.get_state(config)
+    if snapshot.values and not snapshot.next:
+        print(f"Thread {thread_id} has finished.")
+        return show_answer(snapshot.values)
+    payload: Any = LumosInput(task=task)
+    if snapshot.next:
+        step = (snapshot.metadata or {}).get("step", -1) + 1
+        print(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")
+        payload = None
+    try:
+        while True:
+            if snapshot.interrupts:
+                decision = ask_review(snapshot.interrupts[0].value)
+                if decision is None:
+                    where = f"`lumos run --thread {thread_id}` asks again" if durable else "the run is lost"
+                    print(f"No reviewer on the terminal: paused for review; {where}.")
+                    return PAUSED
+                payload = Command(resume=decision)
+            stream_steps(
+                graph, payload, config, context, tokens=tokens, durability="sync" if durable else "async"
+            )
+            snapshot = graph.get_state(config)
+            if not snapshot.interrupts:
+                return show_answer(snapshot.values)
+    except KeyboardInterrupt:
+        resume = f" `lumos run --thread {thread_id}` resumes from the last completed step." if durable else ""
+        print(f"\nInterrupted.{resume}", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _value(update: Any, key: str) -> Any:
+    value = update.get(key) if isinstance(update, dict) else None
+    return getattr(value, "value", value)  # an edit writes Overwrite(subgoals)
+
+
+def describe(node: str, update: Any, before: Mapping[str, Any]) -> list[str]:
+    """Return the history lines of one completed step (``before``: the state it started from)."""
+    if not isinstance(update, dict):
+        return []
+    lines: list[str] = []
+    if node == "__start__":
+        lines.append(f"task: {update.get('task')}")
+    elif node == "review":
+        for verdict in _value(update, "reviews") or []:
+            what = ", ".join(
+                protocol.render_subgoal(i, s)
+                for i, s in enumerate(verdict["subgoals"], start=verdict["first"])
+            )
+            reason = f" ({verdict['reason']})" if verdict.get("reason") else ""
+            lines.append(f"{verdict['decision']}: {what}{reason}")
+    elif node == "answer":
+        answer = update.get("answer")
+        lines.append(f"Answer: {answer}" if answer is not None else f"No answer: {update.get('error')}")
+    else:
+        if node == "plan" and update.get("stop_reason") == "planner":
+            lines += _value(update, "plan_outputs") or []
+        first = len(before.get("subgoals", [])) + 1
+        lines += [
+            protocol.render_subgoal(i, s) for i, s in enumerate(_value(update, "subgoals") or [], first)
+        ]
+        lines += _value(update, "ground_outputs") or []
+        for action in _value(update, "actions") or []:
+            lines.append(f"{protocol.render_action(action)} -> {brief(action['observation'])}")
+    if update.get("error") and node != "answer":
+        lines.append(f"error: {update['error']}")
+    return lines or ["(no change)"]
+
+
+def history_lines(snapshots: Iterable[StateSnapshot]) -> list[str]:
+    """Return a thread's steps, oldest first, and where it stands now."""
+    ordered = list(snapshots)[::-1]  # get_state_history yields the newest first
+    lines: list[str] = []
+    for snapshot in ordered:
+        step = (snapshot.metadata or {}).get("step", -1) + 1
+        for task in snapshot.tasks:
+            if task.result is None and not task.error:
+                continue  # the step that runs next
+            name = "input" if task.name == "__start__" else task.name
+            for text in describe(task.name, task.result or {"error": repr(task.error)}, snapshot.values):
+                lines.append(f"step {step:<3} {name:<8} {text}")
+    if not ordered:
+        return ["(no steps yet)"]
+    last = ordered[-1]
+    if last.interrupts:
+        lines.append(f"paused: waiting for a review before {', '.join(last.next)}")
+    elif last.next:
+        lines.append(f"stopped before {', '.join(last.next)}: `lumos run --thread ID` resumes it")
+    else:
+        lines.append("finished")
+    return lines
