@@ -5,6 +5,7 @@ resumes where it stopped (ids already in the file are skipped); a failing exampl
 its error and never aborts the run. Next to ``x.jsonl`` go ``x.summary.json`` and ``x.md``.
 """
 
+import dataclasses
 import json
 import logging
 import time
@@ -202,8 +203,14 @@ def check_resumable(out: Path, config: dict[str, Any]) -> None:
     if not out.exists() or not path.exists():
         return
     before = json.loads(path.read_text(encoding="utf-8")).get("config")
-    if before is not None and before != config:
-        changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
+    # a setting added to Context since the run started counts as unchanged at its default value
+    defaults = {f.name: f.default for f in dataclasses.fields(Context)}
+    changed = sorted(
+        k
+        for k in set(before or {}) | set(config)
+        if before is not None and before.get(k, defaults.get(k)) != config.get(k, defaults.get(k))
+    )
+    if changed:
         raise ValueError(
             f"{out} was started with other settings ({', '.join(changed)} differ); "
             "pass another --out or delete it to start over"

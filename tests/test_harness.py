@@ -362,3 +362,14 @@ def test_default_out_names(benchmark, data, profile, name):
 
     assert runs.default_out(benchmark, "cot", "m", Path(data), profile) == Path("runs") / name
     assert runs.run_label("a/b/tiny.gguf", "tiny.gguf") == "tiny" and runs.run_label("p", "g") == "p+g"
+
+
+def test_a_setting_added_since_the_run_started_resumes_at_its_default(tmp_path):
+    from evaluation.harness import check_resumable, summary_path
+
+    out = tmp_path / "run.jsonl"
+    out.write_text("")
+    summary_path(out).write_text(json.dumps({"config": {"shots": 4}}))
+    check_resumable(out, {"shots": 4, "selection": "fixed"})  # new field, default value: same run
+    with pytest.raises(ValueError, match=r"selection differ"):
+        check_resumable(out, {"shots": 4, "selection": "similar"})
