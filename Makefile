@@ -1,6 +1,7 @@
 # Two entry points, each doing all set-up on a fresh machine:
 #   make run   - venv + install + fetch the default model + run the agent on a sample maths question
 #   make test  - venv + install + fetch the test models + the whole test suite (real GGUF tests included)
+#   make dev   - venv + install + fetch the default model + the LangGraph dev server, offline
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,8 +18,11 @@ TEST_MODELS ?= qwen2.5-coder-0.5b smollm2-135m
 FORMULATION ?= iterative
 QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
 PYTEST_ARGS ?=
+PORT ?= 2024
+# `langgraph dev` offline: no CLI analytics, no PyPI version check, no tracing, no browser (Studio is a web app)
+DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
 
-.PHONY: install models run test lint clean
+.PHONY: install models run dev test lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +36,9 @@ models: install
 
 run: models
 	$(BIN)/lumos run --formulation $(FORMULATION) --planner $(MODEL) --grounder $(MODEL) "$(QUESTION)"
+
+dev: models
+	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT)
 
 test: install lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
