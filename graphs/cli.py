@@ -373,6 +373,8 @@ def parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=("list", "fetch"))
     models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
     models.set_defaults(func=cmd_models)
+    from training.cli import register  # `lumos data ...` and `lumos train`
+    register(sub)
     return root
 
 

@@ -230,10 +230,13 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
     base = load_base(config.base)
     eos_id, added = add_eos_token(base)
     pad_id = base.tokenizer.pad_token_id if base.tokenizer.pad_token_id is not None else base.eos_id
-    length, bos_id = config.max_seq_length, base.bos_id
-    encoded = [
-        e for c in conversations if (e := encode(c, base.tokenizer, eos_id=eos_id, bos_id=bos_id, max_length=length))
-    ]
+    encoded = []
+    for conversation in conversations:
+        example = encode(
+            conversation, base.tokenizer, eos_id=eos_id, bos_id=base.bos_id, max_length=config.max_seq_length
+        )
+        if example is not None:
+            encoded.append(example)
     if not encoded:
         raise ValueError("no training example has a target token within max_seq_length")
     tokens = sum(len(e["input_ids"]) for e in encoded)
