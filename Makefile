@@ -13,6 +13,9 @@ CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGM
 CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 export CMAKE_ARGS CMAKE_BUILD_PARALLEL_LEVEL
 PIP_ARGS ?=
+# torch goes in before the `train` extra so pip keeps a local CPU wheel (find-links) rather than
+# resolving the CUDA build; e.g. TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.13.0
 MODEL ?= qwen2.5-coder-0.5b
 TEST_MODELS ?= qwen2.5-coder-0.5b smollm2-135m
 FORMULATION ?= iterative
@@ -26,7 +29,8 @@ DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMIT
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install $(PIP_ARGS) -e '.[dev]'
+	$(BIN)/python -m pip install $(PIP_ARGS) $(TORCH)
+	$(BIN)/python -m pip install $(PIP_ARGS) -e '.[dev,train]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -18,7 +18,8 @@ def _print(payload: dict[str, Any]) -> None:
 
 
 def _rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with path.open(encoding="utf-8") as lines:  # not str.splitlines: texts may hold U+2028
+        rows = [json.loads(line) for line in lines if line.strip()]
     return rows[:limit] if limit else rows
 
 
