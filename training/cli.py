@@ -117,6 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_seq_length=args.max_seq_length,
         lora_r=args.lora_r,
         lora_alpha=args.lora_alpha,
+        lora_layers=args.lora_layers,
         limit=args.limit,
         seed=args.seed,
         precision=args.precision,
@@ -199,6 +200,7 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--max-seq-length", type=int, default=1024)
     tr.add_argument("--lora-r", type=int, default=16)
     tr.add_argument("--lora-alpha", type=int, default=32)
+    tr.add_argument("--lora-layers", type=int, default=None, help="adapt only the top N blocks (CPU speed)")
     tr.add_argument("--limit", type=int, default=None, help="train on N conversations (a seeded shuffle)")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")

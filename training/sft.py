@@ -43,6 +43,7 @@ class TrainConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
+    lora_layers: int | None = None  # adapt only the top N blocks: backpropagation stops there (CPU speed)
     limit: int | None = None  # train on the first N conversations (after shuffling)
     seed: int = 0
     precision: Precision = "auto"  # bf16 autocast on GPUs and CPUs with bf16 instructions
@@ -242,6 +243,8 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
     tokens = sum(len(e["input_ids"]) for e in encoded)
     log.info("%d of %d conversations encoded, %d tokens", len(encoded), len(conversations), tokens)
 
+    blocks = base.model.config.num_hidden_layers
+    top = None if config.lora_layers is None else list(range(max(0, blocks - config.lora_layers), blocks))
     model = get_peft_model(
         base.model,
         LoraConfig(
@@ -249,6 +252,8 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
             lora_alpha=config.lora_alpha,
             lora_dropout=config.lora_dropout,
             target_modules="all-linear",
+            layers_to_transform=top,
+            layers_pattern="layers" if top is not None else None,
             task_type="CAUSAL_LM",
         ),
     )
