@@ -3,9 +3,14 @@
 Two prompt formats: ``chat`` uses the GGUF's own chat template (general instruct models);
 ``lumos-eval``/``lumos-train`` render the Lumos ``<|user|>``/``<|assistant|>`` completion prompt
 byte-exact (fine-tuned Lumos checkpoints). Decoding is greedy unless a temperature is set.
+
+A ``grammar=`` call option (a GBNF string) constrains decoding. Every reply reports, besides the
+token ``usage_metadata``, how much of its prompt llama.cpp actually evaluated: a context keeps the
+KV cache of its last prompt and only evaluates the part after the longest common prefix.
 """
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -27,14 +32,61 @@ class ContextOverflowError(ValueError):
     """The prompt does not fit in the model's context window."""
 
 
+class InvalidGrammarError(ValueError):
+    """llama.cpp could not parse a GBNF grammar."""
+
+
 class LoadedModel:
-    """A loaded ``Llama`` and the lock that serialises every call to it (it is not thread-safe)."""
+    """A loaded ``Llama`` and the lock that serialises every call to it (it is not thread-safe).
+
+    ``evals`` records ``(tokens, n_past, seconds)`` for each ``Llama.eval`` of the call in progress:
+    ``Llama.generate`` evaluates the prompt's uncached suffix first, then one token per step, so the
+    first entry is the call's prefill and its ``n_past`` the prefix it reused.
+    """
 
     def __init__(self, llama: Any, path: Path, n_ctx: int) -> None:
         self.llama = llama
         self.path = path
         self.n_ctx = n_ctx
         self.lock = threading.Lock()
+        self.evals: list[tuple[int, int, float]] = []
+        self._grammars: dict[str, Any] = {}
+        evaluate = llama.eval
+
+        def counted_eval(tokens: Sequence[int]) -> None:
+            n_past, start = llama.n_tokens, time.perf_counter()
+            evaluate(tokens)
+            self.evals.append((len(tokens), n_past, time.perf_counter() - start))
+
+        llama.eval = counted_eval
+
+    def grammar(self, gbnf: str) -> Any:
+        """Return a ``LlamaGrammar`` for ``gbnf`` (cached), after checking that llama.cpp parses it.
+
+        llama.cpp builds the grammar sampler on every call and would crash on a grammar it cannot
+        parse, so each new grammar is compiled once against the vocabulary first.
+        """
+        if gbnf not in self._grammars:
+            import llama_cpp
+
+            sampler = llama_cpp.llama_sampler_init_grammar(
+                self.llama._model.vocab, gbnf.encode(), b"root"
+            )
+            if not sampler:
+                raise InvalidGrammarError(f"llama.cpp cannot parse the grammar:\n{gbnf}")
+            llama_cpp.llama_sampler_free(sampler)
+            self._grammars[gbnf] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+        return self._grammars[gbnf]
+
+    def call_stats(self, seconds: float) -> dict[str, Any]:
+        """Return the prefix-reuse and timing figures of the call that just ran (``evals``)."""
+        prefill, reused, prefill_seconds = self.evals[0] if self.evals else (0, 0, 0.0)
+        return {
+            "prompt_tokens_evaluated": prefill,  # prefill: the prompt minus the reused KV prefix
+            "prompt_tokens_reused": reused,
+            "prefill_seconds": prefill_seconds,
+            "model_seconds": seconds,  # the whole call under the lock: render, prefill, decode
+        }
 
 
 def to_turns(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
@@ -57,6 +109,7 @@ class ChatLlamaCpp(BaseChatModel):
     temperature: float = 0.0  # greedy, as Lumos decodes
     max_tokens: int = 512
     seed: int = 0
+    prefix_reuse: bool = True  # False: forget the context's KV cache before each call (benchmarks)
 
     @property
     def _llm_type(self) -> str:
@@ -67,6 +120,7 @@ class ChatLlamaCpp(BaseChatModel):
         return {"model_path": str(self.model.path), "prompt_format": self.prompt_format}
 
     def _sampling(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        grammar = kwargs.pop("grammar", None)
         params: dict[str, Any] = {
             "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
             "temperature": kwargs.pop("temperature", self.temperature),
@@ -76,6 +130,8 @@ class ChatLlamaCpp(BaseChatModel):
         if params["temperature"] == 0:
             params["top_k"] = 1  # make greedy explicit, whatever the sampler defaults
         params.update(kwargs)
+        if grammar is not None:
+            params["grammar"] = self.model.grammar(grammar) if isinstance(grammar, str) else grammar
         return params
 
     def _lumos_tokens(self, messages: Sequence[BaseMessage]) -> list[int]:
@@ -92,6 +148,9 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _call(self, messages: Sequence[BaseMessage], params: dict[str, Any], stream: bool) -> Any:
         llama = self.model.llama
+        self.model.evals.clear()
+        if not self.prefix_reuse:
+            llama.reset()  # n_tokens = 0: nothing of the previous prompt is reused
         try:
             if self.prompt_format == "chat":
                 chat = [{"role": role, "content": text} for role, text in to_turns(messages)]
@@ -113,7 +172,9 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> ChatResult:
         params = self._sampling(stop, kwargs)
         with self.model.lock:
+            start = time.perf_counter()
             out = self._call(messages, params, stream=False)
+            stats = self.model.call_stats(time.perf_counter() - start)
         choice = out["choices"][0]
         text = choice["message"]["content"] if self.prompt_format == "chat" else choice["text"]
         usage = out.get("usage") or {}
@@ -127,6 +188,7 @@ class ChatLlamaCpp(BaseChatModel):
             response_metadata={
                 "finish_reason": choice.get("finish_reason"),
                 "model_path": str(self.model.path),
+                **stats,
             },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
@@ -140,6 +202,7 @@ class ChatLlamaCpp(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         params = self._sampling(stop, kwargs)
         with self.model.lock:  # held for the whole generation: the KV cache is shared state
+            start = time.perf_counter()
             for part in self._call(messages, params, stream=True):
                 choice = part["choices"][0]
                 if self.prompt_format == "chat":
@@ -148,7 +211,9 @@ class ChatLlamaCpp(BaseChatModel):
                     piece = choice.get("text") or ""
                 finish = choice.get("finish_reason")
                 if piece or finish:
-                    metadata = {"finish_reason": finish} if finish else {}
+                    metadata: dict[str, Any] = {"finish_reason": finish} if finish else {}
+                    if finish:
+                        metadata |= self.model.call_stats(time.perf_counter() - start)
                     yield ChatGenerationChunk(
                         message=AIMessageChunk(content=piece, response_metadata=metadata)
                     )

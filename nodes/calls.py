@@ -1,6 +1,7 @@
 """Ask a planner or grounder model for one line, with the prompt profile the run asks for."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -38,8 +39,12 @@ def ask_line(
     system: str,
     examples: Sequence[Turn],
     stop: Sequence[str] = ("\n",),
+    grammar: str | None = None,
 ) -> str:
-    """Return the model's reply to ``turns`` (one line by default): zero-shot Lumos or few-shot instruct."""
+    """Return the model's reply to ``turns`` (one line by default): zero-shot Lumos or few-shot instruct.
+
+    ``grammar`` (GBNF, from ``nodes/grammar.py``) constrains the reply's decoding.
+    """
     prompt_format = prompt_format_for(context)
     if prompt_format == "chat":
         messages = to_messages([("system", system), *examples, *turns])
@@ -47,7 +52,8 @@ def ask_line(
         messages = to_messages(turns)  # Lumos checkpoints were trained zero-shot, without a system turn
     model = models.chat(spec, role=role, prompt_format=prompt_format, max_tokens=context.max_new_tokens)
     try:
-        reply = model.invoke(messages, stop=list(stop))
+        options: dict[str, Any] = {"grammar": grammar} if grammar is not None else {}
+        reply = model.invoke(messages, stop=list(stop), **options)
     except ContextOverflowError as err:
         raise ModelCallError(f"{role} prompt does not fit: {err}") from err
     return reply.text.strip()

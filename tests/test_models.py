@@ -92,3 +92,25 @@ def test_registry_shares_a_context_per_slot_and_separates_roles(smollm2_path):
     p = provider.chat(str(smollm2_path), role="planner", prompt_format="chat", max_tokens=8)
     g = provider.chat(str(smollm2_path), role="grounder", prompt_format="chat", max_tokens=8)
     assert p.model is g.model
+
+
+def test_grammar_option_constrains_the_reply_and_is_cached(chat):
+    gbnf = 'root ::= "Colour: " ("red" | "green" | "blue")'
+    reply = chat.invoke(QUESTION, grammar=gbnf)
+    assert reply.text in {"Colour: red", "Colour: green", "Colour: blue"}
+    assert chat.model.grammar(gbnf) is chat.model.grammar(gbnf)
+    streamed = "".join(c.content for c in chat.stream(QUESTION, grammar=gbnf))
+    assert streamed == reply.text
+
+
+def test_an_unparseable_grammar_is_a_clear_error_not_a_crash(chat):
+    from models.chat import InvalidGrammarError
+
+    with pytest.raises(InvalidGrammarError, match="cannot parse"):
+        chat.invoke(QUESTION, grammar="root ::= (")
+
+
+def test_replies_report_prefill_and_model_time(chat):
+    meta = chat.invoke(QUESTION).response_metadata
+    assert {"prompt_tokens_evaluated", "prompt_tokens_reused", "prefill_seconds", "model_seconds"} <= set(meta)
+    assert meta["model_seconds"] > 0
