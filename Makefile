@@ -22,6 +22,7 @@ FORMULATION ?= iterative
 QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
 PYTEST_ARGS ?=
 PORT ?= 2024
+DEV_ARGS ?=  # e.g. --no-reload: hot reload restarts the server whenever a .py file changes
 # `langgraph dev` offline: no CLI analytics, no PyPI version check, no tracing, no browser (Studio is a web app)
 DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
 
@@ -42,7 +43,7 @@ run: models
 	$(BIN)/lumos run --formulation $(FORMULATION) --planner $(MODEL) --grounder $(MODEL) "$(QUESTION)"
 
 dev: models
-	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT)
+	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
 test: install lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
