@@ -124,6 +124,6 @@ def write_jsonl(path: Path, rows: Iterable[Record] | Iterable[Conversation]) -> 
     count = 0
     with path.open("w", encoding="utf-8") as sink:
         for row in rows:
-            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.write(json.dumps(row) + "\n")  # ASCII, as Lumos wrote its datasets: no raw U+2028 in a line
             count += 1
     return count

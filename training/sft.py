@@ -245,13 +245,21 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
 
     blocks = base.model.config.num_hidden_layers
     top = None if config.lora_layers is None else list(range(max(0, blocks - config.lora_layers), blocks))
+    output = base.model.get_output_embeddings()
+    linear = sorted(
+        {
+            name.rpartition(".")[2]
+            for name, module in base.model.named_modules()
+            if isinstance(module, torch.nn.Linear) and module is not output
+        }
+    )  # what peft's "all-linear" means, spelled out because layers_to_transform needs names
     model = get_peft_model(
         base.model,
         LoraConfig(
             r=config.lora_r,
             lora_alpha=config.lora_alpha,
             lora_dropout=config.lora_dropout,
-            target_modules="all-linear",
+            target_modules=linear,
             layers_to_transform=top,
             layers_pattern="layers" if top is not None else None,
             task_type="CAUSAL_LM",
