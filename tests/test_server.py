@@ -162,9 +162,9 @@ def test_real_graphs_run_on_smollm2_through_the_server(client, smollm2_path, gra
     context = {
         "planner": "smollm2-135m",
         "grounder": "smollm2-135m",
-        "max_subgoals": 2,
+        "max_subgoals": 1,
         "max_new_tokens": 32,
-        "shots": 1,
+        "shots": 0,
     }
     thread = client.threads.create()
     parts = list(
