@@ -21,6 +21,8 @@ _ASSIGNMENT = re.compile(r"^\s*(?P<outputs>R\d+(?:\s*,\s*R\d+)*|Output)\s*=\s*(?
 _CALL_HEAD = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\(")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _ARITHMETIC = set("*/+-^")
+CALCULATOR = "Calculator"
+_FORMULA_TEXT = re.compile(r"[\d\s.+\-*/^%()R]+")  # numbers, R-variables, operators, parentheses
 
 
 class ParseError(ValueError):
@@ -134,8 +136,27 @@ def parse_action(text: str) -> Action:
     if close == -1:
         raise ParseError("unbalanced parentheses", text)
     if rhs[close + 1 :].strip():
+        if formula := inline_calculator(rhs):
+            return Action(outputs=outputs, name=CALCULATOR, args=formula)
         raise ParseError("unexpected text after the action's closing parenthesis", text)
     return Action(outputs=outputs, name=call["name"], args=rhs[call.end() : close].strip())
+
+
+def inline_calculator(rhs: str) -> str | None:
+    """Rewrite arithmetic over Calculator calls (``Calculator(9 * 3) + Calculator(8) / 2``) as one formula.
+
+    Small models often write the whole computation around the call; ``Calculator(a) + b`` means
+    ``Calculator((a) + b)``, so the rewrite keeps the meaning. Anything else returns None.
+    """
+    pieces, i = [], 0
+    while (start := rhs.find(f"{CALCULATOR}(", i)) != -1:
+        close = _matching_paren(rhs, start + len(CALCULATOR))
+        if close == -1:
+            return None
+        pieces += [rhs[i:start], "(", rhs[start + len(CALCULATOR) + 1 : close], ")"]
+        i = close + 1
+    formula = "".join([*pieces, rhs[i:]]).strip()
+    return formula if pieces and _FORMULA_TEXT.fullmatch(formula) else None
 
 
 def parse_actions(text: str) -> list[Action]:

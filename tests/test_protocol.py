@@ -101,7 +101,7 @@ def test_parse_actions(text, expected):
         ("R1 = Calculator(2 + (3 * 4)", "unbalanced"),
         ("R1 = 48 * 1", "action call"),
         ("Calculator(2 + 3)", "assignment"),
-        ("R1 = Calculator(2) + 3", "after the action"),
+        ("R1 = Calculator(2) + 3 apples", "after the action"),
         ("The answer is R1 = 5", "assignment"),
     ],
 )
@@ -133,3 +133,15 @@ def test_final_variable_prefers_output_then_highest_index():
     assert protocol.final_variable({"R2": "1", "R10": "2", "R9": "3"}) == "R10"
     assert protocol.final_variable({"R2": "1", "Output": "5"}) == "Output"
     assert protocol.final_variable({}) is None
+
+
+def test_arithmetic_around_calculator_calls_is_inlined_into_one_formula():
+    assert protocol.parse_action("R1 = Calculator(9 * 3) + Calculator(8 * 14)") == {
+        "outputs": ["R1"],
+        "name": "Calculator",
+        "args": "(9 * 3) + (8 * 14)",
+    }
+    assert protocol.parse_action("R2 = Calculator(R1 + 4) / 3")["args"] == "(R1 + 4) / 3"
+    for broken in ("R1 = Calculator(2) then more", "R1 = Calculator(3) + Calculator(", "R1 = Count(1) + 1"):
+        with pytest.raises(protocol.ParseError, match="after the action's closing parenthesis"):
+            protocol.parse_action(broken)
