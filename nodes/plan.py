@@ -23,7 +23,9 @@ def domain_of(state: LumosState, context: Context) -> str:
 def invalid_input(state: LumosState, context: Context, domains: Collection[str]) -> str | None:
     """Return why the task cannot be run, or None."""
     task = state.get("task")
-    if not isinstance(task, str) or not task.strip():
+    if not isinstance(task, str):
+        return f"the task must be a string, not {type(task).__name__}"
+    if not task.strip():
         return "the task is empty"
     if len(task) > context.max_task_chars:
         return f"the task has {len(task)} characters; the limit is {context.max_task_chars} (max_task_chars)"

@@ -141,6 +141,7 @@ def test_bad_input_gets_a_clear_error_without_any_model_call():
     models = ScriptedModels(scripted(), scripted())
     graph = iterative.build(models=models, tools=TOOLS).compile()
     assert "task is empty" in graph.invoke({"task": "  "}, context=Context())["error"]
+    assert "must be a string, not int" in graph.invoke({"task": 5}, context=Context())["error"]
     assert "limit is 50" in graph.invoke({"task": "x" * 51}, context=Context(max_task_chars=50))["error"]
     assert (
         "unknown domain 'chess'" in graph.invoke({"task": "x", "domain": "chess"}, context=Context())["error"]
