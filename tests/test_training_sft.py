@@ -40,7 +40,7 @@ def test_training_exports_a_gguf_the_models_layer_loads(trained):
     from models.registry import load
     from models.template import render_lumos
 
-    assert trained.steps == 2 and trained.examples == 4
+    assert (trained.steps, trained.examples, trained.seen) == (2, 4, 4)
     assert trained.loss_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     history = json.loads(trained.log.read_text())["history"]
     assert sum("loss" in h for h in history) == 2

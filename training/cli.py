@@ -134,6 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "loss_png": str(result.loss_png),
             "log": str(result.log),
             "examples": result.examples,
+            "seen": result.seen,
             "steps": result.steps,
             "final_loss": result.final_loss,
             "use": f"--planner/--grounder {result.gguf} --profile lumos --rendering train",

@@ -210,7 +210,8 @@ class TrainResult:
     gguf: Path
     loss_png: Path
     log: Path
-    examples: int
+    examples: int  # conversations encoded (targets within max_seq_length)
+    seen: int  # examples the optimizer went through (repeats across epochs counted)
     steps: int
     final_loss: float | None
 
@@ -312,6 +313,7 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
         "tokens": tokens,
         "target_tokens": sum(sum(label != IGNORE for label in e["labels"]) for e in encoded),
         "steps": trainer.state.global_step,
+        "seen": (seen := trainer.state.global_step * config.batch_size * config.grad_accum),
         "bf16": bf16,
         "device": "cuda" if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)",
         "gguf": str(gguf),
@@ -319,5 +321,5 @@ def train(config: TrainConfig, conversations: list[Conversation]) -> TrainResult
     }
     log_path.write_text(json.dumps(summary, indent=2))
     final = sum(losses[-5:]) / len(losses[-5:]) if losses else math.nan
-    steps = trainer.state.global_step
-    return TrainResult(gguf, loss_png, log_path, len(encoded), steps, final if math.isfinite(final) else None)
+    final_loss = final if math.isfinite(final) else None
+    return TrainResult(gguf, loss_png, log_path, len(encoded), seen, trainer.state.global_step, final_loss)
