@@ -1,0 +1,1 @@
+"""Performance benchmarks (scripts, not tests): run with ``python -m benchmarks.<name>``."""
