@@ -24,6 +24,8 @@ _PLAN_TEXT = r"[A-Za-z0-9] [^\n;]*"  # Lumos-O: `;` only ever separates subgoals
 _VARIABLE = r'"R" [1-9] [0-9]*'
 # balanced (), [] and {}: protocol splits actions on `;` outside all three and matches () itself
 _ARGS = r'([^()\[\]{}\n] | "(" args ")" | "[" args "]" | "{" args "}")*'
+# protocol.inline_calculator: `Calculator(9 * 3) + Calculator(8) / 2` is read as one formula
+_FORMULA_CHAR = r"[0-9 .+*/^%R-]"
 
 
 def is_constrained(context: Context) -> bool:
@@ -65,17 +67,27 @@ def ground(actions: Collection[str]) -> str:
     """Return the grammar of a grounder output over the domain's action names.
 
     ``R1 = Name(args)``, multi-assignment ``R5, R6 = Name(args)``, passthrough ``R3 = R2`` and the
-    Lumos-O ``Output = ...`` are all admitted, joined by ``; ``.
+    Lumos-O ``Output = ...`` are all admitted, joined by ``; ``; so is arithmetic around Calculator
+    calls, which the protocol inlines into one formula (``R1 = Calculator(9 * 3) + Calculator(8)``).
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")
     names = " | ".join(literal(name) for name in sorted(actions))
-    return (
-        f'root ::= action ({literal(SEPARATOR)} action)* "\\n"?\n'
-        f'action ::= lhs " = " rhs\n'
-        f'lhs ::= var (", " var)* | {literal(protocol.OUTPUT)}\n'
-        f"var ::= {_VARIABLE}\n"
-        f'rhs ::= name "(" args ")" | var\n'
-        f"name ::= {names}\n"
-        f"args ::= {_ARGS}\n"
-    )
+    rules = [
+        f'root ::= action ({literal(SEPARATOR)} action)* "\\n"?',
+        'action ::= lhs " = " rhs',
+        f'lhs ::= var (", " var)* | {literal(protocol.OUTPUT)}',
+        f"var ::= {_VARIABLE}",
+        'rhs ::= name "(" args ")" | var',
+        f"name ::= {names}",
+        f"args ::= {_ARGS}",
+    ]
+    if protocol.CALCULATOR in actions:
+        calculator = literal(protocol.CALCULATOR + "(")
+        rules[4] += " | inline"
+        nested = f'{_FORMULA_CHAR} | "(" formula ")"'
+        rules += [
+            f'inline ::= {calculator} formula ")" ({nested} | {calculator} formula ")")+',
+            f"formula ::= ({nested})*",
+        ]
+    return "\n".join(rules) + "\n"

@@ -93,8 +93,8 @@ def test_ground_grammar_accepts_rendered_actions():
         "R1 = KnowledgeQuery(Jaws)",  # another domain's action
         "R1 = Calculator(2 + (3)",  # unbalanced
         "R1 = Calculator([2 + 3)]",  # crossed brackets split wrongly on `;`
-        "R1 = Calculator(2)*3",  # text after the call
-        "R1 = Calculator(2).",
+        "R1 = Code(2)*3",  # text after a call other than Calculator
+        "R1 = Calculator(2) then 3",
         "R1 = Calculator(2\n+ 3)",  # newline inside the arguments
         "R1 = Calculator(2)\n\n",
         "R1 = Calculator(2);R2 = R1",  # separator is `; `
@@ -226,7 +226,10 @@ def small(smollm2_path):
 def test_llama_cpp_agrees_with_the_python_matcher(small):
     cases = [(domain, line) for domain, line in exemplar_groundings()]
     cases += [("maths", line) for line, _ in FUZZ[:60]]
-    cases += [("maths", line) for line in ("R1 = Multiply(3)", "R1 = Calculator(2 + (3)", "R1 = Calculator(2).")]
+    cases += [
+        ("maths", line)
+        for line in ("R1 = Multiply(3)", "R1 = Calculator(2 + (3)", "R1 = Code(2).", "R1 = Calculator(2) * 3")
+    ]
     for domain, line in cases:
         gbnf = grammar.ground(ACTIONS[domain])
         assert llama_accepts(small.llama, gbnf, line) == Grammar(gbnf).accepts(line), line
@@ -253,3 +256,28 @@ def test_a_constrained_model_only_writes_lines_that_parse(small):
             assert parse(reply.text.strip()), reply.text
             if gbnf == grammar.ground(MATHS):
                 assert {a["name"] for a in protocol.parse_actions(reply.text)} <= MATHS | {""}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "R1 = Calculator(3 * 60) + Calculator(2 * 60)",
+        "R1 = Calculator(1/4) * 4 * 7",
+        "R1 = Calculator(64 / 4) + 32 / 4; R2 = Calculator(R1 - 1)",
+        "R3 = Calculator((30 - 4) / (4 + 7)) * 100",
+        "R2 = Calculator(R1 * 2) - R1",
+    ],
+)
+def test_ground_grammar_admits_arithmetic_around_calculator_calls_as_the_protocol_does(line):
+    assert Grammar(grammar.ground(MATHS)).accepts(line)
+    assert all(a["name"] == "Calculator" for a in protocol.parse_actions(line))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["R1 = Calculator(3) + x", "R1 = Calculator(x) + 3", "R1 = Code(3) + 4", "R1 = 3 * Calculator(2)"],
+)
+def test_ground_grammar_rejects_arithmetic_the_protocol_cannot_inline(line):
+    assert not Grammar(grammar.ground(MATHS)).accepts(line)
+    with pytest.raises(protocol.ParseError):
+        protocol.parse_actions(line)
