@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--domain", default="maths")
     args = ap.parse_args(argv)
     actions = action_names(toolboxes()[args.domain])
-    columns = ("trace", "problems", "parse failures (outputs)", "with one", "errors", "accuracy", "s / problem")
+    columns = ("trace", "problems", "parse failures", "with one", "errors", "accuracy", "s / problem")
     print(f"| {' | '.join(columns)} |")
     print("|---|---|---|---|---|---|---|")
     for path in args.traces:
