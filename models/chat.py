@@ -4,7 +4,9 @@ Two prompt formats: ``chat`` uses the GGUF's own chat template (general instruct
 ``lumos-eval``/``lumos-train`` render the Lumos ``<|user|>``/``<|assistant|>`` completion prompt
 byte-exact (fine-tuned Lumos checkpoints). Decoding is greedy unless a temperature is set.
 
-A ``grammar=`` call option (a GBNF string) constrains decoding. Every reply reports, besides the
+A ``grammar=`` call option (a GBNF string) constrains decoding: greedy calls check the greedy
+candidates only (``models/greedy_grammar.py``), sampled calls use llama.cpp's grammar sampler,
+which checks the whole vocabulary at every token. Every reply reports, besides the
 token ``usage_metadata``, how much of its prompt llama.cpp actually evaluated: a context keeps the
 KV cache of its last prompt and only evaluates the part after the longest common prefix.
 """
@@ -22,6 +24,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
+from models.greedy_grammar import GreedyGrammar, InvalidGrammarError
 from models.template import LumosRendering, render_lumos
 
 PromptFormat = Literal["chat", "lumos-eval", "lumos-train"]
@@ -30,10 +33,6 @@ _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
 
 class ContextOverflowError(ValueError):
     """The prompt does not fit in the model's context window."""
-
-
-class InvalidGrammarError(ValueError):
-    """llama.cpp could not parse a GBNF grammar."""
 
 
 class LoadedModel:
@@ -130,7 +129,9 @@ class ChatLlamaCpp(BaseChatModel):
         if params["temperature"] == 0:
             params["top_k"] = 1  # make greedy explicit, whatever the sampler defaults
         params.update(kwargs)
-        if grammar is not None:
+        if isinstance(grammar, str) and params["temperature"] == 0:
+            params["logits_processor"] = [GreedyGrammar(self.model.llama, grammar)]
+        elif grammar is not None:
             params["grammar"] = self.model.grammar(grammar) if isinstance(grammar, str) else grammar
         return params
 

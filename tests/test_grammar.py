@@ -281,3 +281,36 @@ def test_ground_grammar_rejects_arithmetic_the_protocol_cannot_inline(line):
     assert not Grammar(grammar.ground(MATHS)).accepts(line)
     with pytest.raises(protocol.ParseError):
         protocol.parse_actions(line)
+
+
+@pytest.mark.gguf
+def test_greedy_grammar_picks_what_llama_cpps_grammar_sampler_picks(small):
+    """The fast path (greedy candidates only) against llama.cpp's whole-vocabulary grammar sampler.
+
+    Without prefix reuse both evaluate the whole prompt the same way: a reused KV prefix can move
+    logits in the last decimals and flip near-ties, which would blur what is compared.
+    """
+    chat = ChatLlamaCpp(model=small, max_tokens=64, prefix_reuse=False)
+    for ex in EXEMPLARS["maths"][:3]:
+        prompt = [HumanMessage(f"Task: {ex['task']} Write the actions.")]
+        for gbnf in (grammar.ground(MATHS), grammar.plan_onetime(8), grammar.plan_iterative(2)):
+            fast = chat.invoke(prompt, stop=["\n"], grammar=gbnf).text
+            reference = chat.invoke(prompt, stop=["\n"], grammar=small.grammar(gbnf)).text
+            assert fast == reference
+
+
+@pytest.mark.gguf
+def test_greedy_grammar_falls_back_to_the_whole_vocabulary(small):
+    """A grammar the model would never follow on its own still holds (the full scan path)."""
+    from models.greedy_grammar import GreedyGrammar
+
+    chat = ChatLlamaCpp(model=small, max_tokens=16, prefix_reuse=False)
+    gbnf = 'root ::= "zq" [0-9] [0-9]'
+    processor = GreedyGrammar(small.llama, gbnf)
+    reply = chat.invoke(QUESTION_SMALL, logits_processor=[processor])
+    assert len(reply.text) == 4 and reply.text.startswith("zq") and reply.text[2:].isdigit()
+    assert processor.full_scans >= 1
+    assert reply.text == chat.invoke(QUESTION_SMALL, grammar=small.grammar(gbnf)).text
+
+
+QUESTION_SMALL = [HumanMessage("List three colours, one per line.")]
