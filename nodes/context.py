@@ -34,7 +34,7 @@ class Context:
     exemplars: str | None = None  # a pool of annotated tasks (JSONL) to draw them from; None: built-in
     selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
-    constrained: bool = False  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
+    constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
