@@ -32,6 +32,7 @@ TRACE_FIELDS = (
     "ground_outputs",
     "stop_reason",
     "model_calls",
+    "vote_count",  # graphs/voting.py: runs that reached the answer
 )
 BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
 logger = logging.getLogger(__name__)
@@ -65,6 +66,13 @@ def read_trace(out: Path) -> list[dict[str, Any]]:
 def is_well_formed(state: dict[str, Any]) -> bool:
     """Return whether every planner and grounder output parsed and at least one action ran."""
     return state.get("stop_reason") != "error" and bool(state.get("actions"))
+
+
+def vote_answers(state: dict[str, Any]) -> list[str | None] | None:
+    """Return each voting run's answer, greedy run first (None when the run did not vote)."""
+    if "attempts" not in state:
+        return None
+    return [a["answer"] for a in sorted(state["attempts"], key=lambda a: a["sample"])]
 
 
 def run_one(
@@ -107,6 +115,7 @@ def run_one(
         "prompt_tokens": usage.prompt_tokens,
         "generated_tokens": usage.generated_tokens,
         **{key: state.get(key) for key in TRACE_FIELDS},
+        "vote_answers": vote_answers(state),
     }
 
 

@@ -29,6 +29,15 @@ def compiled(formulation: str) -> CompiledLumosGraph:
     return graph
 
 
+def voted(formulation: str, votes: int) -> CompiledLumosGraph:
+    """Return the formulation's graph, wrapped in answer-level voting when ``votes`` > 1."""
+    if votes <= 1:
+        return compiled(formulation)
+    from graphs import voting
+
+    return voting.compiled(compiled(formulation))
+
+
 def context_from(args: argparse.Namespace) -> Context:
     """Return the run context for parsed `lumos run` arguments."""
     return Context(
@@ -46,6 +55,8 @@ def context_from(args: argparse.Namespace) -> Context:
         selection=args.selection,
         ground_feedback=args.ground_feedback,
         constrained=args.constrained,
+        votes=args.votes,
+        vote_temperature=args.vote_temperature,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
@@ -61,11 +72,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from graphs import persistence, terminal
 
     tokens = args.show_tokens
+    if args.votes > 1 and (args.thread is not None or args.review):
+        raise ValueError("--votes runs branches in parallel: it does not combine with --thread or --review")
     if args.thread is None:
         if not args.task:
             raise ValueError("give a task, or --thread ID to resume a thread")
         context = dataclasses.replace(context_from(args), review_plan=args.review)
-        graph = persistence.with_checkpointer(compiled(args.formulation), InMemorySaver())
+        graph = persistence.with_checkpointer(voted(args.formulation, context.votes), InMemorySaver())
         show_header(args.task, args.formulation, context)
         return terminal.run(
             graph, context, task=args.task, thread_id=uuid.uuid4().hex, durable=False, tokens=tokens
@@ -182,7 +195,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         grader = partial(judge.judge, chat)
     summary = harness.evaluate(
-        compiled(args.formulation), examples, context, out, info, concurrency=args.concurrency, judge=grader
+        voted(args.formulation, context.votes),
+        examples,
+        context,
+        out,
+        info,
+        concurrency=args.concurrency,
+        judge=grader,
     )
     print(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2))
     print(f"trace {out}, summary {harness.summary_path(out)}, table {harness.markdown_path(out)}")
@@ -374,6 +393,7 @@ def parser() -> argparse.ArgumentParser:
     models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
     models.set_defaults(func=cmd_models)
     from training.cli import register  # `lumos data ...` and `lumos train`
+
     register(sub)
     return root
 
@@ -452,6 +472,18 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=Context.constrained,
         help="instruct profile: grammar-constrained planner and grounder outputs (always valid Lumos lines)",
+    )
+    run.add_argument(
+        "--votes",
+        type=int,
+        default=Context.votes,
+        help="run the formulation K times (the first greedy, the rest sampled) and keep the majority answer",
+    )
+    run.add_argument(
+        "--vote-temperature",
+        type=float,
+        default=Context.vote_temperature,
+        help="sampling temperature of the extra runs when --votes > 1",
     )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

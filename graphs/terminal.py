@@ -207,6 +207,13 @@ def describe(node: str, update: Any, before: Mapping[str, Any]) -> list[str]:
             )
             reason = f" ({verdict['reason']})" if verdict.get("reason") else ""
             lines.append(f"{verdict['decision']}: {what}{reason}")
+    elif node == "attempt":  # graphs/voting.py: one run of the voted formulation
+        for run in _value(update, "attempts") or []:
+            how = "greedy" if run["sample"] == 0 else f"sample {run['sample']}"
+            outcome = run["answer"] if run["answer"] is not None else run["error"]
+            lines.append(f"run {run['sample'] + 1} ({how}): {outcome}")
+    elif node == "vote":
+        lines.append(f"vote: {update.get('answer')} ({update.get('vote_count')} runs agree)")
     elif node == "answer":
         answer = update.get("answer")
         lines.append(f"Answer: {answer}" if answer is not None else f"No answer: {update.get('error')}")

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 from models.chat import ContextOverflowError
 from models.registry import ModelProvider
 from nodes import protocol
-from nodes.calls import prompt_format_for, to_messages
+from nodes.calls import prompt_format_for, sampling, to_messages
 from nodes.context import Context, context_of
 from nodes.plan import domain_of, invalid_input
 from nodes.prompts import Turn
@@ -79,7 +79,8 @@ def reason(
         max_tokens=context.max_new_tokens,
     )
     try:
-        text = model.invoke(to_messages(turns), stop=None if style == "cot" else ["\n"]).text.strip()
+        stop = None if style == "cot" else ["\n"]
+        text = model.invoke(to_messages(turns), stop=stop, **sampling(context)).text.strip()
     except ContextOverflowError as err:
         return {"answer": None, "error": f"planner prompt does not fit: {err}", "stop_reason": "error"}
     answer = read_answer(text, style, kind)

@@ -29,6 +29,13 @@ def prompt_format_for(context: Context) -> PromptFormat:
     return "lumos-train" if context.rendering == "train" else "lumos-eval"
 
 
+def sampling(context: Context) -> dict[str, Any]:
+    """Return the sampling options of a model call: none when greedy (the model's default)."""
+    if context.temperature == 0:
+        return {}
+    return {"temperature": context.temperature, "seed": context.seed}
+
+
 def ask_line(
     models: ModelProvider,
     context: Context,
@@ -52,7 +59,7 @@ def ask_line(
         messages = to_messages(turns)  # Lumos checkpoints were trained zero-shot, without a system turn
     model = models.chat(spec, role=role, prompt_format=prompt_format, max_tokens=context.max_new_tokens)
     try:
-        options: dict[str, Any] = {"grammar": grammar} if grammar is not None else {}
+        options = sampling(context) | ({"grammar": grammar} if grammar is not None else {})
         reply = model.invoke(messages, stop=list(stop), **options)
     except ContextOverflowError as err:
         raise ModelCallError(f"{role} prompt does not fit: {err}") from err

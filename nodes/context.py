@@ -35,6 +35,10 @@ class Context:
     selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
     constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
+    temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
+    seed: int = 0  # sampling seed (only used when temperature > 0)
+    votes: int = 1  # graphs/voting.py: runs per task (the first greedy, the rest sampled); majority answer
+    vote_temperature: float = 0.7  # the sampled runs' temperature when voting
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -56,6 +60,8 @@ class Context:
             raise ValueError(f"profile must be 'instruct' or 'lumos', not {self.profile!r}")
         if self.rendering not in ("eval", "train"):
             raise ValueError(f"rendering must be 'eval' or 'train', not {self.rendering!r}")
+        if self.votes < 1 or self.temperature < 0 or self.vote_temperature < 0:
+            raise ValueError("votes must be positive, temperatures >= 0")
         if self.max_subgoals < 1 or self.max_actions < 1 or self.max_new_tokens < 1 or self.shots < 0:
             raise ValueError("max_subgoals, max_actions and max_new_tokens must be positive, shots >= 0")
 

@@ -1,0 +1,140 @@
+"""Answer-level voting: run one formulation several times on a task and keep the majority answer.
+
+Self-consistency for any Lumos graph (Lumos-I, Lumos-O or a baseline). ``Context.votes`` runs fan
+out as parallel branches (``Send``); the first decodes greedily, exactly as a single run would, the
+others sample at ``Context.vote_temperature`` with their own seeds. Each run executes its own plan,
+so the vote is over executed answers; runs without an answer do not vote, and a tie goes to the
+earliest run (the greedy one first). The winning run's trace becomes the graph's state, and
+``attempts`` records every run's answer, so the vote can be inspected. The cost is ``votes`` runs.
+"""
+
+import dataclasses
+import math
+import operator
+import re
+import string
+from collections import Counter
+from typing import Annotated, Any, NotRequired
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from typing_extensions import TypedDict
+
+from graphs.binding import CompiledLumosGraph
+from nodes.context import Context, context_of
+from nodes.state import LumosInput, LumosState
+
+
+class Attempt(TypedDict):
+    """One run of the voted formulation: its sample number, answer and outcome."""
+
+    sample: int  # 0 is the greedy run
+    answer: str | None
+    error: str | None
+    state: dict[str, Any]  # the run's whole final state
+
+
+class VotingState(LumosState):
+    """A Lumos state (the winning run's) plus every run's attempt and the vote's tally."""
+
+    attempts: Annotated[list[Attempt], operator.add]
+    vote_count: NotRequired[int]  # runs that reached the winning answer
+
+
+class AttemptInput(LumosInput):
+    """What one branch gets: the task, and which sample it is."""
+
+    sample: int
+
+
+def vote_key(answer: str | None) -> str | None:
+    """Return what answers are compared by: the number if the answer is one, else normalised text."""
+    if answer is None or not answer.strip():
+        return None
+    text = answer.strip().replace(",", "").rstrip(".")
+    try:
+        number = float(text.lstrip("$"))
+        if math.isfinite(number):
+            return f"{round(number, 6):g}"
+    except ValueError:
+        pass
+    words = "".join(ch for ch in answer.lower() if ch not in string.punctuation)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", words).split()) or None
+
+
+def majority(attempts: list[Attempt]) -> tuple[Attempt, int]:
+    """Return the winning attempt and its vote count; ties go to the earliest sample."""
+    ordered = sorted(attempts, key=lambda a: a["sample"])
+    keys = [vote_key(a["answer"]) for a in ordered]
+    counts = Counter(k for k in keys if k is not None)
+    if not counts:
+        return ordered[0], 0
+    best = max(counts.values())
+    winner = next(a for a, k in zip(ordered, keys, strict=True) if k is not None and counts[k] == best)
+    return winner, best
+
+
+def fan_out(state: LumosInput, runtime: Runtime[Context]) -> list[Send]:
+    """Send the task to ``votes`` branches, one per sample."""
+    votes = context_of(runtime).votes
+    branch: dict[str, Any] = {"task": state["task"]}
+    if "domain" in state:
+        branch["domain"] = state["domain"]
+    return [Send("attempt", branch | {"sample": i}) for i in range(votes)]
+
+
+def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLumosGraph) -> dict[str, Any]:
+    """Run the voted formulation once: greedy for sample 0, sampled with its own seed otherwise."""
+    context = context_of(runtime)
+    sample = state["sample"]
+    if sample > 0:
+        context = dataclasses.replace(
+            context, temperature=context.vote_temperature, seed=context.seed + sample
+        )
+    task = LumosInput(task=state["task"])
+    if "domain" in state:
+        task["domain"] = state["domain"]
+    try:
+        final = dict(inner.invoke(task, context=context))
+    except Exception as err:  # one failing run must not sink the others
+        final = {"answer": None, "error": f"{type(err).__name__}: {err}", "stop_reason": "error"}
+    return {
+        "attempts": [
+            Attempt(sample=sample, answer=final.get("answer"), error=final.get("error"), state=final)
+        ]
+    }
+
+
+_COPIED = (  # the winning run's trace; model_calls is summed over every run instead
+    *("subgoals", "plan_outputs", "ground_outputs", "pending", "actions", "memory"),
+    *("subgoal_results", "reviews", "stop_reason", "answer", "error"),
+)
+
+
+def vote(state: VotingState) -> dict[str, Any]:
+    """Keep the majority answer and the winning run's trace; count every run's model calls."""
+    winner, count = majority(state["attempts"])
+    update = {key: winner["state"][key] for key in _COPIED if key in winner["state"]}
+    update["model_calls"] = sum(a["state"].get("model_calls", 0) for a in state["attempts"])
+    update["vote_count"] = count
+    return update
+
+
+def build(inner: CompiledLumosGraph) -> StateGraph[VotingState, Context, LumosInput, VotingState]:
+    """Return the uncompiled voting graph over a compiled formulation graph."""
+    from functools import partial
+
+    builder = StateGraph(VotingState, input_schema=LumosInput, context_schema=Context)
+    builder.add_node("attempt", partial(attempt, inner=inner))
+    builder.add_node("vote", vote)
+    builder.add_conditional_edges(START, fan_out, ["attempt"])
+    builder.add_edge("attempt", "vote")
+    builder.add_edge("vote", END)
+    return builder
+
+
+def compiled(inner: CompiledLumosGraph, name: str | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Return the compiled voting graph over ``inner`` (its name: ``<inner>-voting``)."""
+    return build(inner).compile(name=name or f"{inner.name}-voting")
