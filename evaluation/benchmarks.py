@@ -53,7 +53,7 @@ class Example(TypedDict):
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Return the JSON objects of a JSONL file, naming the line of any that is not one."""
     rows = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:

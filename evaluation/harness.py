@@ -53,7 +53,7 @@ def read_trace(out: Path) -> list[dict[str, Any]]:
     if not out.exists():
         return []
     rows = []
-    for line_no, line in enumerate(out.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(out.read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:

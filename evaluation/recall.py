@@ -54,4 +54,4 @@ def trace_recall(trace_rows: Iterable[dict[str, Any]], gold_by_id: dict[str, set
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Read a JSONL file's records."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]

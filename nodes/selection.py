@@ -21,7 +21,7 @@ _POOLS_LOCK = threading.Lock()
 def read_pool(path: str, domain: str) -> list[Annotation]:
     """Read a pool's annotations of one domain (each subgoal's actions joined into one line)."""
     pool = []
-    for line_no, line in enumerate(Path(path).expanduser().read_text(encoding="utf-8").splitlines(), start=1):
+    for line_no, line in enumerate(Path(path).expanduser().read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:

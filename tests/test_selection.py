@@ -59,3 +59,12 @@ def test_a_bad_pool_ends_the_run_with_a_clear_error(tmp_path):
     graph = onetime.build(models=models).compile()
     state = graph.invoke({"task": "What is 1 + 1?"}, context=Context(exemplars=str(bad)))
     assert state["stop_reason"] == "error" and "bad.jsonl:1: not an annotated task" in state["error"]
+
+
+def test_a_pool_task_holding_a_unicode_line_separator_stays_one_record(tmp_path):
+    path = tmp_path / "pool.jsonl"
+    task = "Clive opens a box of balls.\u2028 It holds 6 blue balls and 4 red ones. How many balls?"
+    # written as `lumos data convert` writes it: UTF-8, not ASCII-escaped
+    path.write_text(json.dumps(record(task), ensure_ascii=False) + "\n", encoding="utf-8")
+    chosen = exemplars_for("maths", "How many balls?", Context(shots=1, exemplars=str(path), selection="similar"))
+    assert [c["task"] for c in chosen] == [task]
