@@ -52,3 +52,15 @@ def test_report_prints_targets(capsys):
     assert "FAIL  iterative: framework overhead 9.09%" in out  # 0.5 s outside the model per 5.5 s raw
     assert "PASS  iterative: prefill evaluated" in out
     assert "PASS  iterative: constrained parse failures 0/5" in out
+
+
+def test_grammar_cost_replays_constrained_requests_alternating_formulations():
+    from benchmarks.grammar_cost import recorded_calls
+
+    def runs(tag):
+        calls = [{"grammar": f"{tag}{k}"} for k in range(3)] + [{"grammar": None}]
+        return {"runs": {"constrained": [{"calls": calls}], "agent": [{"calls": [{"grammar": "x"}]}]}}
+
+    results = {"header": {}, "iterative": runs("i"), "onetime": runs("o")}
+    assert [c["grammar"] for c in recorded_calls(results, 5)] == ["i0", "o0", "i1", "o1", "i2"]
+    assert [c["grammar"] for c in recorded_calls({"onetime": runs("o")}, 9)] == ["o0", "o1", "o2"]
