@@ -70,7 +70,9 @@ def plan(
     )
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
-    stop = ("\n",) if context.profile == "lumos" else ("\n\n",)
+    stop: tuple[str, ...] = ("\n",) if context.profile == "lumos" else ("\n\n",)
+    if formulation == "onetime":  # a runaway plan stops where it would break the max_subgoals limit
+        stop += (protocol.render_subgoal(context.max_subgoals + 1, "").strip(),)
     gbnf = None
     if grammar.is_constrained(context):
         gbnf = (

@@ -110,6 +110,13 @@ def test_onetime_plans_grounds_and_executes_once():
     )
 
 
+def test_a_onetime_plan_stops_where_it_would_exceed_max_subgoals():
+    planner = scripted("Subgoal 1: Clips in May.; Subgoal 2: Total.")
+    grounder = scripted("R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)")
+    run(onetime, planner, grounder, max_subgoals=2)
+    assert planner.calls[0]["stop"] == ["\n\n", "Subgoal 3:"]  # a runaway list ends there, not at 512 tokens
+
+
 def test_tool_failure_is_an_observation_the_planner_sees():
     planner = scripted(
         "Subgoal 1: Try.", "No, I will keep planning. Subgoal 2: Use it.", "Yes, I will stop planning."
