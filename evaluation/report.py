@@ -1,11 +1,13 @@
 """Compare evaluation runs side by side: a markdown table and a bar chart, ready for a README."""
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from evaluation import benchmarks
 from evaluation.benchmarks import BENCHMARKS
+from nodes.context import Context
 
 FORMULATION_LABEL = {
     "iterative": "Lumos-I",
@@ -42,19 +44,48 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
+# settings a benchmark or the model column already says, or that do not change what runs
+_NOT_A_VARIANT = {"domain", "planner", "grounder", "qa_model", "corpus", "yes_no", "knowledge", "review_plan"}
+_DEFAULTS = dataclasses.asdict(Context())
+
+
+def settings(summary: dict[str, Any]) -> str:
+    """Return the run's agent settings that differ from the defaults, e.g. ``votes 5, shots 6``."""
+    config = summary.get("config", {})
+    changed = []
+    for name, default in _DEFAULTS.items():
+        value = config.get(name, default)
+        if name in _NOT_A_VARIANT or value == default:
+            continue
+        if isinstance(value, bool):
+            changed.append(name.replace("_", "-") if value else f"no {name.replace('_', '-')}")
+        else:
+            shown = Path(value).name if name == "exemplars" else value
+            changed.append(f"{name.replace('_', ' ')} {shown}")
+    return ", ".join(changed)
+
+
 def label(summary: dict[str, Any]) -> str:
-    """Return a run's formulation as the paper names it."""
-    return FORMULATION_LABEL.get(summary["formulation"], summary["formulation"])
+    """Return a run's formulation as the paper names it, with its non-default settings."""
+    return _row_name(summary["formulation"], settings(summary))
 
 
-def _order(summaries: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Return the benchmarks present (canonical order) and the (model, formulation) rows (first seen)."""
+def _row_name(formulation: str, variant: str) -> str:
+    return FORMULATION_LABEL.get(formulation, formulation) + (f" ({variant})" if variant else "")
+
+
+def _key(summary: dict[str, Any]) -> tuple[str, str, str]:
+    return str(summary["model"]), str(summary["formulation"]), settings(summary)
+
+
+def _order(summaries: list[dict[str, Any]]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Return the benchmarks present (canonical order) and the (model, formulation, settings) rows."""
     present: list[str] = [b for b in BENCHMARKS if any(s["benchmark"] == b for s in summaries)]
     rank = {f: k for k, f in enumerate(FORMULATION_LABEL)}
     models = list(dict.fromkeys(s["model"] for s in summaries))
-    rows: list[tuple[str, str]] = sorted(
-        {(str(s["model"]), str(s["formulation"])) for s in summaries},
-        key=lambda r: (models.index(r[0]), rank.get(r[1], len(rank)), r[1]),
+    rows: list[tuple[str, str, str]] = sorted(
+        {_key(s) for s in summaries},
+        key=lambda r: (models.index(r[0]), rank.get(r[1], len(rank)), r[1], r[2]),
     )
     return present, rows
 
@@ -66,7 +97,7 @@ def _metrics(benchmark: str) -> tuple[str, ...]:
 def comparison(summaries: list[dict[str, Any]]) -> str:
     """Return one row per (model, formulation) and one column per benchmark, its metrics in percent."""
     present, rows = _order(summaries)
-    runs = {(s["model"], s["formulation"], s["benchmark"]): s for s in summaries}  # a later run wins
+    runs = {(*_key(s), s["benchmark"]): s for s in summaries}  # a later run wins
     headers = []
     for b in present:
         shown = [m for m in _metrics(b) if any(m in s["metrics"] for s in summaries if s["benchmark"] == b)]
@@ -79,12 +110,12 @@ def comparison(summaries: list[dict[str, Any]]) -> str:
         "| model | formulation | " + " | ".join(h for _, _, h in headers) + " |",
         "|---|---|" + "---|" * len(headers),
     ]
-    for model, formulation in rows:
+    for model, formulation, variant in rows:
         cells = []
         for b, shown, _ in headers:
-            run = runs.get((model, formulation, b))
+            run = runs.get((model, formulation, variant, b))
             cells.append(" / ".join(pct(run["metrics"].get(m)) for m in shown) if run else "")
-        name = FORMULATION_LABEL.get(formulation, formulation)
+        name = _row_name(formulation, variant)
         lines.append(f"| {model} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -99,7 +130,7 @@ def details(summaries: list[dict[str, Any]]) -> str:
     present, rows = _order(summaries)
     key = {r: k for k, r in enumerate(rows)}
     for s in sorted(
-        summaries, key=lambda s: (present.index(s["benchmark"]), key[s["model"], s["formulation"]])
+        summaries, key=lambda s: (present.index(s["benchmark"]), key[_key(s)])
     ):
         scores = ", ".join(f"{METRIC_LABEL[m]} {pct(v)}" for m, v in s["metrics"].items())
         well_formed = "n/a" if s.get("well_formed") is None else pct(s["well_formed"])
@@ -133,15 +164,15 @@ def chart(summaries: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     present, rows = _order(summaries)
-    runs = {(s["model"], s["formulation"], s["benchmark"]): s for s in summaries}
-    models = list(dict.fromkeys(model for model, _ in rows))
+    runs = {(*_key(s), s["benchmark"]): s for s in summaries}
+    models = list(dict.fromkeys(model for model, _, _ in rows))
     colours = [plt.get_cmap("tab10")(k) for k in range(10)]
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.5 + 0.3 * len(rows) * len(present)), 4.0))
-    for k, (model, formulation) in enumerate(rows):
+    for k, (model, formulation, variant) in enumerate(rows):
         xs, heights = [], []
         for x, b in enumerate(present):
-            run = runs.get((model, formulation, b))
+            run = runs.get((model, formulation, variant, b))
             if run is not None:
                 xs.append(x - 0.4 + width * (k + 0.5))
                 heights.append(100 * run["metrics"].get(run["primary"], 0.0))
@@ -149,7 +180,7 @@ def chart(summaries: list[dict[str, Any]], path: Path) -> None:
             xs,
             heights,
             width,
-            label=f"{FORMULATION_LABEL.get(formulation, formulation)} · {model}",
+            label=f"{_row_name(formulation, variant)} · {model}",
             color=colours[list(FORMULATION_LABEL).index(formulation) % len(colours)]
             if formulation in FORMULATION_LABEL
             else None,

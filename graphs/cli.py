@@ -142,6 +142,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Run a formulation over a benchmark file (resuming), write its trace, summary and table."""
     import dataclasses
     import random
+    import signal
     from functools import partial
     from pathlib import Path
 
@@ -194,15 +195,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
             args.judge, role="judge", prompt_format="chat", max_tokens=judge.JUDGE_MAX_TOKENS
         )
         grader = partial(judge.judge, chat)
-    summary = harness.evaluate(
-        voted(args.formulation, context.votes),
-        examples,
-        context,
-        out,
-        info,
-        concurrency=args.concurrency,
-        judge=grader,
-    )
+    # `kill` (SIGTERM) ends the run through its finally blocks, so the summary covers what is done
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        summary = harness.evaluate(
+            voted(args.formulation, context.votes),
+            examples,
+            context,
+            out,
+            info,
+            concurrency=args.concurrency,
+            judge=grader,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2))
     print(f"trace {out}, summary {harness.summary_path(out)}, table {harness.markdown_path(out)}")
     return 0

@@ -91,7 +91,7 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     sample = state["sample"]
     if sample > 0:
         context = dataclasses.replace(
-            context, temperature=context.vote_temperature, seed=context.seed + sample
+            context, temperature=context.vote_temperature, sampling_seed=context.sampling_seed + sample
         )
     task = LumosInput(task=state["task"])
     if "domain" in state:

@@ -33,7 +33,7 @@ def sampling(context: Context) -> dict[str, Any]:
     """Return the sampling options of a model call: none when greedy (the model's default)."""
     if context.temperature == 0:
         return {}
-    return {"temperature": context.temperature, "seed": context.seed}
+    return {"temperature": context.temperature, "seed": context.sampling_seed}
 
 
 def ask_line(

@@ -36,7 +36,7 @@ class Context:
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
     constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
-    seed: int = 0  # sampling seed (only used when temperature > 0)
+    sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)
     votes: int = 1  # graphs/voting.py: runs per task (the first greedy, the rest sampled); majority answer
     vote_temperature: float = 0.7  # the sampled runs' temperature when voting
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals

@@ -85,3 +85,25 @@ def test_cli_report_reads_summaries_or_traces_and_writes_table_and_chart(tmp_pat
 @pytest.mark.parametrize(("value", "text"), [(None, "–"), (0.0, "0.0"), (0.12345, "12.3"), (1.0, "100.0")])
 def test_pct(value, text):
     assert report.pct(value) == text
+
+
+def test_runs_with_other_settings_get_their_own_rows_named_by_what_differs():
+    config = {"data": "/d/dev.jsonl", "seed": None, "shots": 4, "domain": "maths", "planner": "m"}
+    runs = [
+        summary("gsm8k", "onetime", "small", {"accuracy_strict": 0.14}, config=config),
+        summary("gsm8k", "onetime", "small", {"accuracy_strict": 0.2}, config=config | {"votes": 5}),
+        summary(
+            "gsm8k",
+            "onetime",
+            "small",
+            {"accuracy_strict": 0.05},
+            config=config | {"exemplars": "/x/pool.jsonl", "selection": "similar", "constrained": False},
+        ),
+    ]
+    rows = report.comparison(runs).splitlines()[2:]
+    assert rows == [
+        "| small | Lumos-O | 14.0 |",
+        "| small | Lumos-O (exemplars pool.jsonl, selection similar, no constrained) | 5.0 |",
+        "| small | Lumos-O (votes 5) | 20.0 |",
+    ]
+    assert report.label(runs[1]) == "Lumos-O (votes 5)"

@@ -55,7 +55,7 @@ def test_first_run_is_greedy_and_the_others_sample_with_their_own_seeds():
     plan = "Subgoal 1: Clips in May."
     planner = scripted(plan, plan, plan)
     grounder = scripted(*["R1 = Calculator(48 / 2)"] * 3)
-    voted(planner, grounder, votes=3, vote_temperature=0.9, seed=10)
+    voted(planner, grounder, votes=3, vote_temperature=0.9, sampling_seed=10)
     options = sorted(
         (call.get("temperature", 0.0), call.get("seed")) for call in planner.calls + grounder.calls
     )
