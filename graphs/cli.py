@@ -54,6 +54,7 @@ def context_from(args: argparse.Namespace) -> Context:
         exemplars=args.exemplars,
         selection=args.selection,
         ground_feedback=args.ground_feedback,
+        select_answer=args.select_answer,
         constrained=args.constrained,
         votes=args.votes,
         vote_temperature=args.vote_temperature,
@@ -466,6 +467,11 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         "--ground-feedback",
         action="store_true",
         help="maths Lumos-I: restate earlier subgoals' results in grounding turns, as complex QA does",
+    )
+    run.add_argument(
+        "--select-answer",
+        action="store_true",
+        help="maths, instruct profile: the model names the variable that answers the task (else the last)",
     )
     run.add_argument(
         "--selection",

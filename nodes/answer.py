@@ -6,11 +6,13 @@ from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
 from nodes import protocol
+from nodes.calls import ModelCallError
 from nodes.context import Context, context_of
 from nodes.events import AnswerEvent, emit
 from nodes.execute import ERROR_PREFIX
 from nodes.plan import domain_of
 from nodes.prompts import Formulation
+from nodes.select import select_variable
 from nodes.state import LumosState
 from tools.complex_qa import qa_chat_model
 from tools.qa import ANSWER_PREFIX, YES_NO_MARKER, answer_of, qa
@@ -55,6 +57,16 @@ def complex_qa_answer(
     return (yes_no(prediction) if context.yes_no else prediction), None
 
 
+def selected_value(state: LumosState, context: Context, models: ModelProvider) -> str | None:
+    """Return the value of the variable the model names as the answer (``Context.select_answer``)."""
+    memory = state.get("memory", {})
+    try:
+        name = select_variable(models, context, state["task"], state.get("actions", []), memory)
+    except ModelCallError:  # the selection prompt does not fit: keep Lumos's last variable
+        return None
+    return memory[name] if name else None
+
+
 def answer(
     state: LumosState, runtime: Runtime[Context], *, models: ModelProvider, formulation: Formulation
 ) -> dict[str, Any]:
@@ -68,5 +80,7 @@ def answer(
         value, error = complex_qa_answer(state, context, models, formulation)
     else:
         value, error = maths_answer(state.get("memory", {}))
+        if error is None and context.select_answer and context.profile == "instruct":
+            value = selected_value(state, context, models) or value
     emit(runtime, AnswerEvent(type="answer", answer=value, error=error))
     return {"answer": value, "error": error, "stop_reason": stop_reason}

@@ -34,6 +34,7 @@ class Context:
     exemplars: str | None = None  # a pool of annotated tasks (JSONL) to draw them from; None: built-in
     selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
+    select_answer: bool = False  # maths, instruct: the model names the answer variable (nodes/select.py)
     constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
     sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)
