@@ -43,5 +43,6 @@ def test_eval_and_report_on_a_real_gguf(smollm2_path, tmp_path, monkeypatch):
     runs = sorted(str(p) for p in (tmp_path / "runs").glob("*.summary.json"))
     assert cli.main(["report", *runs, "--out", "docs/results.md", "--chart", "docs/results.png"]) == 0
     table = (tmp_path / "docs" / "results.md").read_text()
-    assert f"| {label} | Lumos-O |" in table and f"| {label} | Direct |" in table
+    budget_label = "(shots 1, max subgoals 3, max new tokens 48)"  # settings that differ from the defaults
+    assert f"| {label} | Lumos-O {budget_label} |" in table and f"| {label} | Direct {budget_label} |" in table
     assert (tmp_path / "docs" / "results.png").read_bytes()[:4] == b"\x89PNG"
