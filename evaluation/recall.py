@@ -5,10 +5,8 @@ against the question (the retriever alone); **in the agent**, the titles behind 
 line of a run's ParagraphRetrieve actions (retrieval as the agent actually used it).
 """
 
-import json
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from tools.retrieval import EVIDENCE_COUNT, paragraph_retrieve
@@ -51,7 +49,3 @@ def trace_recall(trace_rows: Iterable[dict[str, Any]], gold_by_id: dict[str, set
         recalls.append(len(gold & found) / len(gold))
     return sum(recalls) / len(recalls) if recalls else 0.0
 
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Read a JSONL file's records."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]

@@ -259,9 +259,9 @@ def cmd_recall(args: argparse.Namespace) -> int:
     """Print ParagraphRetrieve's gold-paragraph recall@k on HotpotQA distractor data (and in run traces)."""
     from pathlib import Path
 
-    from evaluation import recall
+    from evaluation import benchmarks, recall
 
-    examples = recall.read_jsonl(Path(args.data))
+    examples = benchmarks.read_rows(Path(args.data))
     result: dict[str, object] = {
         "data": args.data,
         "k": args.k,
@@ -269,7 +269,7 @@ def cmd_recall(args: argparse.Namespace) -> int:
     }
     gold = {str(e["id"]): recall.gold_titles(e) for e in examples}
     for trace in args.trace or []:
-        rows = recall.read_jsonl(Path(trace))
+        rows = benchmarks.read_rows(Path(trace))
         result[f"in_agent_recall[{trace}]"] = round(recall.trace_recall(rows, gold), 4)
     print(json.dumps(result, indent=2))
     return 0

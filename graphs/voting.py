@@ -11,8 +11,6 @@ earliest run (the greedy one first). The winning run's trace becomes the graph's
 import dataclasses
 import math
 import operator
-import re
-import string
 from collections import Counter
 from typing import Annotated, Any, NotRequired
 
@@ -22,6 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
 
+from evaluation.metrics import normalize_answer
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context, context_of
 from nodes.state import LumosInput, LumosState
@@ -60,8 +59,7 @@ def vote_key(answer: str | None) -> str | None:
             return f"{round(number, 6):g}"
     except ValueError:
         pass
-    words = "".join(ch for ch in answer.lower() if ch not in string.punctuation)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", words).split()) or None
+    return normalize_answer(answer) or None
 
 
 def majority(attempts: list[Attempt]) -> tuple[Attempt, int]:

@@ -41,7 +41,7 @@ _EXAMPLES: list[Turn] = [
 ]
 
 
-def candidates(actions: Sequence[ExecutedAction], memory: dict[str, str]) -> list[str]:
+def candidates(memory: dict[str, str]) -> list[str]:
     """Return the variables that hold a number, in order of their index."""
     names = {n for n in memory if protocol.VARIABLE.fullmatch(n) and protocol.is_number(memory[n])}
     return sorted(names, key=protocol.variable_index)
@@ -61,7 +61,7 @@ def select_variable(
     memory: dict[str, str],
 ) -> str | None:
     """Return the variable the model names as the answer; None when there is nothing to choose."""
-    names = candidates(actions, memory)
+    names = candidates(memory)
     if len(names) < 2 or protocol.OUTPUT in memory:  # one candidate, or the grounder said Output
         return None
     grammar = "root ::= " + " | ".join(literal(n) for n in names) + "\n"
