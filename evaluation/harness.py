@@ -26,6 +26,7 @@ from nodes.state import LumosInput
 Judge = Callable[[str, str | None, str], bool]  # (question, prediction, gold) -> correct
 TRACE_FIELDS = (
     "subgoals",
+    "reasoning",  # --plan-reasoning: the planner's worked solution
     "actions",  # each with its observation (the executed result) and ok
     "subgoal_results",
     "plan_outputs",

@@ -55,6 +55,7 @@ def context_from(args: argparse.Namespace) -> Context:
         selection=args.selection,
         ground_feedback=args.ground_feedback,
         select_answer=args.select_answer,
+        plan_reasoning=args.plan_reasoning,
         constrained=args.constrained,
         votes=args.votes,
         vote_temperature=args.vote_temperature,
@@ -472,6 +473,12 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         "--select-answer",
         action="store_true",
         help="maths, instruct profile: the model names the variable that answers the task (else the last)",
+    )
+    run.add_argument(
+        "--plan-reasoning",
+        action="store_true",
+        help="instruct profile, Lumos-O: the planner writes a one-line worked solution before its plan, "
+        "and the grounder sees it",
     )
     run.add_argument(
         "--selection",

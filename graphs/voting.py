@@ -106,7 +106,7 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
 
 
 _COPIED = (  # the winning run's trace; model_calls is summed over every run instead
-    *("subgoals", "plan_outputs", "ground_outputs", "pending", "actions", "memory"),
+    *("subgoals", "reasoning", "plan_outputs", "ground_outputs", "pending", "actions", "memory"),
     *("subgoal_results", "reviews", "stop_reason", "answer", "error"),
 )
 

@@ -35,6 +35,7 @@ class Context:
     selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
     select_answer: bool = False  # maths, instruct: the model names the answer variable (nodes/select.py)
+    plan_reasoning: bool = False  # instruct, Lumos-O: the planner writes a worked solution before its plan
     constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
     sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)

@@ -53,9 +53,13 @@ def plan_iterative(next_index: int) -> str:
     return f'root ::= ({choices}) "\\n"?\ntext ::= {_TEXT}\n'
 
 
-def plan_onetime(max_subgoals: int) -> str:
-    """Return the grammar of a Lumos-O plan: ``Subgoal 1: ...; Subgoal 2: ...``, numbered, bounded."""
-    lines = [f'root ::= {literal(_head(1))} text{" more2?" if max_subgoals > 1 else ""} "\\n"?']
+def plan_onetime(max_subgoals: int, *, reasoning: bool = False) -> str:
+    """Return the grammar of a Lumos-O plan: ``Subgoal 1: ...; Subgoal 2: ...``, numbered, bounded.
+
+    With ``reasoning`` the plan follows a ``Reasoning: ...`` line (``--plan-reasoning``).
+    """
+    sketch = f'{literal(protocol.REASONING)} {_TEXT} "\\n" ' if reasoning else ""
+    lines = [f'root ::= {sketch}{literal(_head(1))} text{" more2?" if max_subgoals > 1 else ""} "\\n"?']
     for k in range(2, max_subgoals + 1):
         tail = f" more{k + 1}?" if k < max_subgoals else ""
         lines.append(f"more{k} ::= {literal(SEPARATOR + _head(k))} text{tail}")

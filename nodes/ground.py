@@ -53,6 +53,7 @@ def ground(
         terse=context.profile == "instruct",
         results=state.get("subgoal_results", []),
         show_results=context.ground_feedback,
+        reasoning=state.get("reasoning"),
     )
     examples = prompts.exemplar_ground_turns(
         exemplars,
@@ -61,6 +62,7 @@ def ground(
         rendering=context.rendering,
         terse=context.profile == "instruct",
         show_results=context.ground_feedback,
+        reasoning="reasoning" in state,
     )
     try:
         text = ask_line(

@@ -48,11 +48,16 @@ def plan(
         return {"error": problem, "stop_reason": "error"}
     if formulation == "iterative" and len(state.get("subgoals", [])) >= context.max_subgoals:
         return {"stop_reason": "max_subgoals"}  # the cap that keeps Lumos-I bounded
+    reasoning = context.plan_reasoning and context.profile == "instruct"
+    if reasoning and formulation != "onetime":
+        return {"error": "plan_reasoning works with the one-time formulation only", "stop_reason": "error"}
     system = prompts.INSTRUCT_PLAN_SYSTEM + (
         prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE
         if formulation == "iterative"
         else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
     )
+    if reasoning:
+        system += prompts.INSTRUCT_PLAN_SYSTEM_REASONING
     try:
         exemplars = exemplars_for(domain_of(state, context), state["task"], context)
     except (ValueError, OSError) as err:  # an unreadable exemplar pool
@@ -65,9 +70,16 @@ def plan(
         rendering=context.rendering,
         terse=context.profile == "instruct",
     )
-    examples = prompts.exemplar_plan_turns(
-        exemplars, formulation=formulation, rendering=context.rendering, terse=context.profile == "instruct"
-    )
+    try:
+        examples = prompts.exemplar_plan_turns(
+            exemplars,
+            formulation=formulation,
+            rendering=context.rendering,
+            terse=context.profile == "instruct",
+            reasoning=reasoning,
+        )
+    except ValueError as err:  # --plan-reasoning with worked examples that carry no reasoning line
+        return {"error": f"cannot show worked examples: {err}", "stop_reason": "error"}
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
     stop: tuple[str, ...] = ("\n",) if context.profile == "lumos" else ("\n\n",)
@@ -78,7 +90,7 @@ def plan(
         gbnf = (
             grammar.plan_iterative(len(state.get("subgoals", [])) + 1)
             if formulation == "iterative"
-            else grammar.plan_onetime(context.max_subgoals)
+            else grammar.plan_onetime(context.max_subgoals, reasoning=reasoning)
         )
     try:
         text = ask_line(
@@ -92,10 +104,19 @@ def plan(
             stop=stop,
             grammar=gbnf,
         )
-        text = " ".join(text.split())
     except ModelCallError as err:
         return {"error": str(err), "stop_reason": "error"}
-    update: dict[str, Any] = {"plan_outputs": [text], "model_calls": 1}
+    update: dict[str, Any] = {"plan_outputs": [" ".join(text.split())], "model_calls": 1}
+    if reasoning:
+        sketch, text = protocol.split_reasoning(text)
+        if sketch is None:
+            return update | {
+                "error": f"planner output has no `{protocol.REASONING.strip()}` line before its plan: "
+                f"{text!r}",
+                "stop_reason": "error",
+            }
+        update["reasoning"] = sketch
+    text = " ".join(text.split())
     if formulation == "iterative" and protocol.is_stop(text):
         emit(runtime, StopEvent(type="stop", text=text))
         return update | {"stop_reason": "planner"}

@@ -58,6 +58,11 @@ INSTRUCT_PLAN_SYSTEM_ONETIME = (
     " Write the whole plan on one line: `Subgoal 1: ...; Subgoal 2: ...`. The last subgoal must "
     "compute the final answer."
 )
+INSTRUCT_PLAN_SYSTEM_REASONING = (
+    f" Before the plan, write `{protocol.REASONING}` and a short worked solution on one line, with the "
+    "task's numbers; then write the plan on the next line."
+)
+INSTRUCT_GROUND_REASONING = "\nThe planner's reasoning: {reasoning}"  # after the task, --plan-reasoning
 INSTRUCT_GROUND_SYSTEM = (
     "You are the grounding module of a modular problem-solving agent. Translate subgoals into "
     "executable actions from the available action list, written as `R1 = Action(arguments)` and "
@@ -84,18 +89,23 @@ def plan_conversation(
     rendering: Rendering,
     stopped: bool = False,
     terse: bool = False,
+    reasoning: str | None = None,
 ) -> list[Turn]:
     """Return the planner's turns for a task given the subgoals planned and executed so far.
 
     For Lumos-I the conversation alternates subgoal and execution-result turns and ends on a user
     turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
     ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
-    tend to end their turn right after it, before writing the subgoal.
+    tend to end their turn right after it, before writing the subgoal. A Lumos-O plan is preceded
+    by its ``reasoning`` line when one is given (instruct profile, ``--plan-reasoning``).
     """
     turns: list[Turn] = [("user", PLAN_FIRST.format(task=task.strip()))]
     if formulation == "onetime":
         if subgoals:
-            turns.append(("assistant", protocol.render_plan(list(subgoals))))
+            plan = protocol.render_plan(list(subgoals))
+            if reasoning is not None:
+                plan = protocol.render_reasoning(reasoning, plan)
+            turns.append(("assistant", plan))
         return turns
     for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
         line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
@@ -117,6 +127,7 @@ def ground_conversation(
     terse: bool = False,
     results: Sequence[str] = (),
     show_results: bool = False,
+    reasoning: str | None = None,
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
@@ -124,11 +135,15 @@ def ground_conversation(
     subgoal without one is the one to ground now (all subgoals at once for Lumos-O). In complex QA,
     ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn; other
     domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
+    A Lumos-O grounder is shown the planner's ``reasoning`` after the task when one is given.
     """
     prefix = GROUND_PREFIX[domain]
     if formulation == "onetime":
         plan = protocol.render_plan(list(subgoals))
-        turns: list[Turn] = [("user", GROUND_ONETIME.format(prefix=prefix, task=task.strip(), subgoals=plan))]
+        shown_task = task.strip()
+        if reasoning is not None:
+            shown_task += INSTRUCT_GROUND_REASONING.format(reasoning=reasoning)
+        turns: list[Turn] = [("user", GROUND_ONETIME.format(prefix=prefix, task=shown_task, subgoals=plan))]
         return turns + [("assistant", line) for line in groundings[:1]]
     turns = []
     for index, subgoal in enumerate(subgoals, start=1):
@@ -170,7 +185,12 @@ def ground_results(results: Sequence[str], rendering: Rendering) -> str:
 
 
 def exemplar_plan_turns(
-    exemplars: Sequence[Annotation], *, formulation: Formulation, rendering: Rendering, terse: bool = False
+    exemplars: Sequence[Annotation],
+    *,
+    formulation: Formulation,
+    rendering: Rendering,
+    terse: bool = False,
+    reasoning: bool = False,
 ) -> list[Turn]:
     """Render worked examples as complete planner conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -183,6 +203,7 @@ def exemplar_plan_turns(
             rendering=rendering,
             stopped=True,
             terse=terse,
+            reasoning=reasoning_of(ex) if reasoning else None,
         )
     return turns
 
@@ -195,6 +216,7 @@ def exemplar_ground_turns(
     rendering: Rendering,
     terse: bool = False,
     show_results: bool = False,
+    reasoning: bool = False,
 ) -> list[Turn]:
     """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -210,5 +232,13 @@ def exemplar_ground_turns(
             terse=terse,
             results=ex["results"],
             show_results=show_results,
+            reasoning=reasoning_of(ex) if reasoning else None,
         )
     return turns
+
+
+def reasoning_of(exemplar: Annotation) -> str:
+    """Return a worked example's reasoning line, or raise ValueError when it has none."""
+    if not exemplar.get("reasoning"):
+        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
+    return exemplar["reasoning"]

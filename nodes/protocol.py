@@ -14,6 +14,7 @@ STOP_SIGNAL = "Yes, I will stop planning"  # substring check, as Lumos's eval do
 STOP_LINE = "Yes, I will stop planning."
 KEEP_PLANNING = "No, I will keep planning."
 OUTPUT = "Output"  # Lumos maths onetime may assign the final answer to `Output`
+REASONING = "Reasoning: "  # instruct profile, --plan-reasoning: the planner's sketch line before its plan
 
 VARIABLE = re.compile(r"\bR\d+\b")  # \b keeps R1 from matching inside R10
 _SUBGOAL_HEAD = re.compile(r"Subgoal\s*(\d+)\s*:\s*")
@@ -71,6 +72,23 @@ def parse_subgoals(text: str) -> list[str]:
             raise ParseError(f"Subgoal {head.group(1)} is empty", text)
         subgoals.append(description)
     return subgoals
+
+
+def split_reasoning(text: str) -> tuple[str | None, str]:
+    r"""Split a planner output into its ``Reasoning: ...`` sketch line (None if absent) and the plan.
+
+    ``"Reasoning: 48 / 2 = 24 ...\nSubgoal 1: ..."`` gives ``("48 / 2 = 24 ...", "Subgoal 1: ...")``.
+    """
+    stripped = text.lstrip()
+    if not stripped.startswith(REASONING):
+        return None, text
+    sketch, _, plan = stripped[len(REASONING) :].partition("\n")
+    return sketch.strip(), plan
+
+
+def render_reasoning(reasoning: str, plan: str) -> str:
+    """Render a planner output with its sketch line first (the inverse of ``split_reasoning``)."""
+    return f"{REASONING}{reasoning}\n{plan}"
 
 
 def render_subgoal(index: int, description: str) -> str:

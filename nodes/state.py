@@ -38,6 +38,7 @@ class LumosState(LumosInput):
     """Everything a run remembers; list and dict fields accumulate through their reducers."""
 
     subgoals: Annotated[list[str], operator.add]  # descriptions, in plan order
+    reasoning: NotRequired[str]  # the Lumos-O planner's worked solution (--plan-reasoning), for grounding
     plan_outputs: Annotated[list[str], operator.add]  # the planner's raw lines
     ground_outputs: Annotated[list[str], operator.add]  # the grounder's raw lines
     pending: list[Action]  # grounded by the last ground step, not executed yet

@@ -1,0 +1,102 @@
+"""Plan reasoning (--plan-reasoning): a Lumos-O planner writes a worked solution line before its plan."""
+
+import re
+
+import pytest
+from fakes import ScriptedModels, scripted
+from gbnf import Grammar
+from test_graphs import TASK, TOOLS
+
+from graphs import cli, iterative, onetime
+from nodes import grammar, prompts, protocol
+from nodes.exemplars import EXEMPLARS
+from nodes.context import Context
+from tools.maths import calculator
+
+SKETCH = "She sold 48 / 2 = 24 clips in May, so 48 + 24 = 72 in all."
+PLAN = "Subgoal 1: Calculate the clips sold in May.; Subgoal 2: Calculate the total."
+GROUND = "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)"
+
+
+def run(planner_reply, formulation=onetime, **context):
+    models = ScriptedModels(scripted(planner_reply), scripted(GROUND))
+    graph = formulation.build(models=models, tools=TOOLS).compile()
+    state = graph.invoke({"task": TASK}, context=Context(plan_reasoning=True, **context))
+    return state, models
+
+
+def test_split_and_render_are_inverse():
+    text = protocol.render_reasoning(SKETCH, PLAN)
+    assert text == f"Reasoning: {SKETCH}\n{PLAN}"
+    assert protocol.split_reasoning(text) == (SKETCH, PLAN)
+    assert protocol.split_reasoning(PLAN) == (None, PLAN)
+
+
+def test_the_planner_reasons_then_plans_and_the_grounder_sees_the_reasoning():
+    state, models = run(protocol.render_reasoning(SKETCH, PLAN))
+    assert state["answer"] == "72" and state["reasoning"] == SKETCH
+    assert state["subgoals"] == ["Calculate the clips sold in May.", "Calculate the total."]
+    planner, grounder = models.by_role["planner"], models.by_role["grounder"]
+    assert planner.prompts[0][0].content.endswith(prompts.INSTRUCT_PLAN_SYSTEM_REASONING)
+    shown = [m.content for m in planner.prompts[0] if m.type == "ai"]
+    assert shown and all(m.startswith(protocol.REASONING) for m in shown)  # every worked example reasons
+    assert Grammar(planner.calls[0]["grammar"]).accepts(protocol.render_reasoning(SKETCH, PLAN))
+    task_turn = grounder.prompts[0][-1].content
+    assert f"Task: {TASK}\nThe planner's reasoning: {SKETCH} \nSubgoals to be grounded: {PLAN}" in task_turn
+    examples = [m.content for m in grounder.prompts[0][1:-1] if m.type == "human"]
+    assert all("The planner's reasoning: " in m for m in examples)
+
+
+def test_without_the_flag_nothing_changes():
+    models = ScriptedModels(scripted(PLAN), scripted(GROUND))
+    state = onetime.build(models=models, tools=TOOLS).compile().invoke({"task": TASK}, context=Context())
+    assert state["answer"] == "72" and "reasoning" not in state
+    assert "reasoning" not in models.by_role["grounder"].prompts[0][-1].content
+
+
+def test_a_plan_without_its_reasoning_line_is_a_clear_error():
+    state, models = run(PLAN, constrained=False)
+    assert state["stop_reason"] == "error" and "no `Reasoning:` line" in state["error"]
+    assert models.by_role["grounder"].prompts == []
+
+
+def test_plan_reasoning_is_refused_for_lumos_i():
+    state, models = run(protocol.render_reasoning(SKETCH, PLAN), formulation=iterative)
+    assert state["stop_reason"] == "error" and "one-time formulation only" in state["error"]
+    assert models.by_role["planner"].prompts == []
+
+
+def test_worked_examples_without_reasoning_are_a_clear_error(tmp_path):
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text(
+        '{"task": "Add two apples to one apple.", "domain": "maths", "subgoals": ["s"], "actions": ["R1 = Calculator(1 + 1)"], '
+        '"results": ["2"]}\n'
+    )
+    state, _ = run(protocol.render_reasoning(SKETCH, PLAN), exemplars=str(pool))
+    assert state["stop_reason"] == "error" and "has no reasoning line" in state["error"]
+
+
+def test_the_reasoning_grammar_admits_exemplars_and_only_reasoned_plans():
+    with_sketch, plain = Grammar(grammar.plan_onetime(8, reasoning=True)), Grammar(grammar.plan_onetime(8))
+    for example in EXEMPLARS["maths"]:
+        text = protocol.render_reasoning(example["reasoning"], protocol.render_plan(example["subgoals"]))
+        assert with_sketch.accepts(text + "\n") and not plain.accepts(text)
+        assert not with_sketch.accepts(protocol.render_plan(example["subgoals"]))
+
+
+_STEP = re.compile(r"(\d+(?:\.\d+)?(?: [-+*/] \d+(?:\.\d+)?)+) = (\d+(?:\.\d+)?)")
+
+
+@pytest.mark.parametrize("example", EXEMPLARS["maths"], ids=lambda e: e["task"][:30])
+def test_exemplar_reasoning_computes_correctly(example):
+    steps = _STEP.findall(example["reasoning"])
+    assert steps or "x" in example["reasoning"]  # the equation example solves for x instead
+    for formula, value in steps:
+        assert float(calculator(formula)) == float(value), formula
+    assert example["results"][-1] in example["reasoning"]  # the sketch reaches the recorded answer
+
+
+def test_the_cli_flag_sets_the_context():
+    args = cli.parser().parse_args(["run", "a task", "--plan-reasoning"])
+    assert cli.context_from(args).plan_reasoning
+    assert not cli.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning
