@@ -33,7 +33,9 @@ def brief(text: str, width: int = 160) -> str:
 def show_event(event: Mapping[str, Any]) -> None:
     """Print one custom stream event (subgoal, stop, action, result); the answer is printed at the end."""
     kind = event.get("type")
-    if kind == "subgoal":
+    if kind == "reasoning":
+        print(f"[reason]  {event['text']}")
+    elif kind == "subgoal":
         print(f"[plan]    {protocol.render_subgoal(event['index'], event['subgoal'])}")
     elif kind == "stop":
         print(f"[plan]    {event['text']}")

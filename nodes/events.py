@@ -21,6 +21,13 @@ class SubgoalEvent(TypedDict):
     subgoal: str
 
 
+class ReasoningEvent(TypedDict):
+    """The planner's worked solution, written before its plan (``--plan-reasoning``)."""
+
+    type: Literal["reasoning"]
+    text: str
+
+
 class StopEvent(TypedDict):
     """The planner said it is done (Lumos-I)."""
 
@@ -54,7 +61,7 @@ class AnswerEvent(TypedDict):
     error: str | None
 
 
-LumosEvent = SubgoalEvent | StopEvent | ActionEvent | ResultEvent | AnswerEvent
+LumosEvent = SubgoalEvent | ReasoningEvent | StopEvent | ActionEvent | ResultEvent | AnswerEvent
 
 
 def emit(runtime: Runtime[Any] | None, *events: LumosEvent) -> None:

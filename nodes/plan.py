@@ -9,7 +9,7 @@ from models.registry import ModelProvider
 from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
 from nodes.context import Context, canonical_domain, context_of
-from nodes.events import StopEvent, emit, subgoal_events
+from nodes.events import ReasoningEvent, StopEvent, emit, subgoal_events
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState
@@ -116,6 +116,7 @@ def plan(
                 "stop_reason": "error",
             }
         update["reasoning"] = sketch
+        emit(runtime, ReasoningEvent(type="reasoning", text=sketch))
     text = " ".join(text.split())
     if formulation == "iterative" and protocol.is_stop(text):
         emit(runtime, StopEvent(type="stop", text=text))

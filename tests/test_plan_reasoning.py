@@ -7,10 +7,10 @@ from fakes import ScriptedModels, scripted
 from gbnf import Grammar
 from test_graphs import TASK, TOOLS
 
-from graphs import cli, iterative, onetime
+from graphs import cli, iterative, onetime, terminal
 from nodes import grammar, prompts, protocol
-from nodes.exemplars import EXEMPLARS
 from nodes.context import Context
+from nodes.exemplars import EXEMPLARS
 from tools.maths import calculator
 
 SKETCH = "She sold 48 / 2 = 24 clips in May, so 48 + 24 = 72 in all."
@@ -100,3 +100,13 @@ def test_the_cli_flag_sets_the_context():
     args = cli.parser().parse_args(["run", "a task", "--plan-reasoning"])
     assert cli.context_from(args).plan_reasoning
     assert not cli.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning
+
+
+def test_the_reasoning_streams_before_the_plan_and_lumos_run_prints_it(capsys):
+    models = ScriptedModels(scripted(protocol.render_reasoning(SKETCH, PLAN)), scripted(GROUND))
+    graph = onetime.build(models=models, tools=TOOLS).compile()
+    events = list(graph.stream({"task": TASK}, context=Context(plan_reasoning=True), stream_mode="custom"))
+    assert [e["type"] for e in events[:3]] == ["reasoning", "subgoal", "subgoal"]
+    assert events[0]["text"] == SKETCH
+    terminal.show_event(events[0])
+    assert capsys.readouterr().out == f"[reason]  {SKETCH}\n"
