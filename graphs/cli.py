@@ -476,9 +476,11 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--plan-reasoning",
-        action="store_true",
-        help="instruct profile, Lumos-O: the planner writes a one-line worked solution before its plan, "
-        "and the grounder sees it",
+        choices=("off", "sketch", "steps"),
+        default=Context.plan_reasoning,
+        help="instruct profile, Lumos-O: the planner reasons first; sketch: a one-line worked solution "
+        "before its plan; steps: a step-by-step solution (the CoT prompt) in a separate call. The "
+        "grounder sees the reasoning too",
     )
     run.add_argument(
         "--selection",

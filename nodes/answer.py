@@ -7,10 +7,9 @@ from langgraph.runtime import Runtime
 from models.registry import ModelProvider
 from nodes import protocol
 from nodes.calls import ModelCallError
-from nodes.context import Context, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.events import AnswerEvent, emit
 from nodes.execute import ERROR_PREFIX
-from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.select import select_variable
 from nodes.state import LumosState

@@ -1,7 +1,7 @@
 """Baselines on the same model: chain-of-thought and direct answering (Lumos's CoT/direct prompts)."""
 
 from collections.abc import Collection
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -10,42 +10,9 @@ from models.registry import ModelProvider
 from nodes import protocol
 from nodes.calls import prompt_format_for, sampling, to_messages
 from nodes.context import Context, context_of
-from nodes.plan import domain_of, invalid_input
-from nodes.prompts import Turn
+from nodes.plan import invalid_input
+from nodes.prompts import INSTRUCT, Kind, Style, Turn, answer_kind
 from nodes.state import LumosState
-
-Style = Literal["cot", "direct"]
-Kind = Literal["maths", "qa", "yes_no"]
-
-# Lumos's baselines send the bare question as the user turn; instruct models get told the format.
-INSTRUCT_COT = (
-    "Solve the problem step by step. End your reply with `The answer is N.` where N is the final number."
-)
-INSTRUCT_DIRECT = "Reply with the final answer only: a single number, no words and no working."
-INSTRUCT_COT_QA = (
-    "Answer the question step by step. End your reply with `So the answer is X.` where X is one brief "
-    "entity: a name, a date, a number or yes/no."
-)
-INSTRUCT_DIRECT_QA = "Reply with the answer only: one brief entity, no explanation."
-INSTRUCT_COT_YES_NO = (
-    "Answer the question step by step. End your reply with `So the answer is yes.` or `So the answer is no.`"
-)
-INSTRUCT_DIRECT_YES_NO = "Reply with yes or no only."
-INSTRUCT: dict[tuple[Style, Kind], str] = {
-    ("cot", "maths"): INSTRUCT_COT,
-    ("direct", "maths"): INSTRUCT_DIRECT,
-    ("cot", "qa"): INSTRUCT_COT_QA,
-    ("direct", "qa"): INSTRUCT_DIRECT_QA,
-    ("cot", "yes_no"): INSTRUCT_COT_YES_NO,
-    ("direct", "yes_no"): INSTRUCT_DIRECT_YES_NO,
-}
-
-
-def answer_kind(state: LumosState, context: Context) -> Kind:
-    """Return what the answer is: a number (maths), yes/no (StrategyQA) or a brief entity."""
-    if domain_of(state, context) == "maths":
-        return "maths"
-    return "yes_no" if getattr(context, "yes_no", False) else "qa"
 
 
 def read_answer(text: str, style: Style, kind: Kind) -> str | None:

@@ -1,7 +1,8 @@
 """Run-scoped settings of a Lumos graph: plain values only, so the server can fill them from JSON."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
@@ -9,6 +10,7 @@ from models.presets import DEFAULT_PRESET
 
 Profile = Literal["instruct", "lumos"]
 Knowledge = Literal["auto", "local", "wikipedia", "web"]
+PlanReasoning = Literal["off", "sketch", "steps"]
 DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
 
 
@@ -35,7 +37,7 @@ class Context:
     selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
     ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
     select_answer: bool = False  # maths, instruct: the model names the answer variable (nodes/select.py)
-    plan_reasoning: bool = False  # instruct, Lumos-O: the planner writes a worked solution before its plan
+    plan_reasoning: PlanReasoning = "off"  # instruct, Lumos-O: the planner reasons first (nodes/reason.py)
     constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
     temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
     sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)
@@ -58,6 +60,8 @@ class Context:
             raise ValueError(f"selection must be 'fixed' or 'similar', not {self.selection!r}")
         if self.knowledge not in ("auto", "local", "wikipedia", "web"):
             raise ValueError(f"knowledge must be auto, local, wikipedia or web, not {self.knowledge!r}")
+        if self.plan_reasoning not in ("off", "sketch", "steps"):
+            raise ValueError(f"plan_reasoning must be off, sketch or steps, not {self.plan_reasoning!r}")
         if self.profile not in ("instruct", "lumos"):
             raise ValueError(f"profile must be 'instruct' or 'lumos', not {self.profile!r}")
         if self.rendering not in ("eval", "train"):
@@ -66,6 +70,11 @@ class Context:
             raise ValueError("votes must be positive, temperatures >= 0")
         if self.max_subgoals < 1 or self.max_actions < 1 or self.max_new_tokens < 1 or self.shots < 0:
             raise ValueError("max_subgoals, max_actions and max_new_tokens must be positive, shots >= 0")
+
+
+def domain_of(state: Mapping[str, Any], context: Context) -> str:
+    """Return the run's domain: the input's own, else the context's."""
+    return canonical_domain(state.get("domain") or context.domain)
 
 
 def context_of(runtime: Runtime[Context] | None) -> Context:

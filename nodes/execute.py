@@ -7,9 +7,8 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from nodes import protocol
-from nodes.context import Context, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.events import emit, result_event
-from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.state import ExecutedAction, LumosState
 from tools import MemoryTool, Toolbox, Toolboxes, toolbox_for

@@ -8,9 +8,8 @@ from langgraph.runtime import Runtime
 from models.registry import ModelProvider
 from nodes import grammar, prompts, protocol
 from nodes.calls import ModelCallError, ask_line
-from nodes.context import Context, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.events import action_events, emit
-from nodes.plan import domain_of
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState

@@ -15,10 +15,10 @@ from langgraph.runtime import Runtime
 from models.registry import ModelProvider
 from nodes import prompts, protocol
 from nodes.calls import ModelCallError, ask_line
-from nodes.context import Context, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.exemplars import EXEMPLARS, Annotation
 from nodes.ground import unknown_actions
-from nodes.plan import domain_of, invalid_input
+from nodes.plan import invalid_input
 from nodes.prompts import Turn
 from nodes.state import LumosState
 

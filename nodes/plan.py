@@ -6,18 +6,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import grammar, prompts, protocol
+from nodes import grammar, prompts, protocol, reason
 from nodes.calls import ModelCallError, ask_line
-from nodes.context import Context, canonical_domain, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.events import ReasoningEvent, StopEvent, emit, subgoal_events
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState
-
-
-def domain_of(state: LumosState, context: Context) -> str:
-    """Return the run's domain: the input's own, else the context's."""
-    return canonical_domain(state.get("domain") or context.domain)
 
 
 def invalid_input(state: LumosState, context: Context, domains: Collection[str]) -> str | None:
@@ -48,20 +43,35 @@ def plan(
         return {"error": problem, "stop_reason": "error"}
     if formulation == "iterative" and len(state.get("subgoals", [])) >= context.max_subgoals:
         return {"stop_reason": "max_subgoals"}  # the cap that keeps Lumos-I bounded
-    reasoning = context.plan_reasoning and context.profile == "instruct"
-    if reasoning and formulation != "onetime":
+    mode = context.plan_reasoning if context.profile == "instruct" else "off"
+    if mode != "off" and formulation != "onetime":
         return {"error": "plan_reasoning works with the one-time formulation only", "stop_reason": "error"}
+    update: dict[str, Any] = {"model_calls": 0}
+    solution = None
+    if mode == "steps":  # a step-by-step solution first, in the reasoner's own context
+        try:
+            solution = reason.worked_solution(models, context, state)
+        except ModelCallError as err:
+            return {"error": str(err), "stop_reason": "error"}
+        update |= {"reasoning": solution, "model_calls": 1}
+        emit(runtime, ReasoningEvent(type="reasoning", text=solution))
     system = prompts.INSTRUCT_PLAN_SYSTEM + (
         prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE
         if formulation == "iterative"
         else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
     )
-    if reasoning:
-        system += prompts.INSTRUCT_PLAN_SYSTEM_REASONING
+    system += prompts.INSTRUCT_PLAN_SYSTEM_REASONING[mode]
     try:
         exemplars = exemplars_for(domain_of(state, context), state["task"], context)
-    except (ValueError, OSError) as err:  # an unreadable exemplar pool
-        return {"error": f"cannot select worked examples: {err}", "stop_reason": "error"}
+        examples = prompts.exemplar_plan_turns(
+            exemplars,
+            formulation=formulation,
+            rendering=context.rendering,
+            terse=context.profile == "instruct",
+            reasoning=mode,
+        )
+    except (ValueError, OSError) as err:  # an unreadable pool, or examples without reasoning lines
+        return update | {"error": f"cannot show worked examples: {err}", "stop_reason": "error"}
     turns = prompts.plan_conversation(
         state["task"],
         state.get("subgoals", []),
@@ -69,17 +79,8 @@ def plan(
         formulation=formulation,
         rendering=context.rendering,
         terse=context.profile == "instruct",
+        solution=solution,
     )
-    try:
-        examples = prompts.exemplar_plan_turns(
-            exemplars,
-            formulation=formulation,
-            rendering=context.rendering,
-            terse=context.profile == "instruct",
-            reasoning=reasoning,
-        )
-    except ValueError as err:  # --plan-reasoning with worked examples that carry no reasoning line
-        return {"error": f"cannot show worked examples: {err}", "stop_reason": "error"}
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
     stop: tuple[str, ...] = ("\n",) if context.profile == "lumos" else ("\n\n",)
@@ -90,7 +91,7 @@ def plan(
         gbnf = (
             grammar.plan_iterative(len(state.get("subgoals", [])) + 1)
             if formulation == "iterative"
-            else grammar.plan_onetime(context.max_subgoals, reasoning=reasoning)
+            else grammar.plan_onetime(context.max_subgoals, reasoning=mode == "sketch")
         )
     try:
         text = ask_line(
@@ -105,9 +106,9 @@ def plan(
             grammar=gbnf,
         )
     except ModelCallError as err:
-        return {"error": str(err), "stop_reason": "error"}
-    update: dict[str, Any] = {"plan_outputs": [" ".join(text.split())], "model_calls": 1}
-    if reasoning:
+        return update | {"error": str(err), "stop_reason": "error"}
+    update |= {"plan_outputs": [" ".join(text.split())], "model_calls": update["model_calls"] + 1}
+    if mode == "sketch":
         sketch, text = protocol.split_reasoning(text)
         if sketch is None:
             return update | {

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 from nodes import protocol
+from nodes.context import Context, PlanReasoning, domain_of
 from nodes.exemplars import Annotation
+from nodes.state import LumosState
 
 Role = Literal["system", "user", "assistant"]
 Turn = tuple[Role, str]
@@ -58,10 +60,20 @@ INSTRUCT_PLAN_SYSTEM_ONETIME = (
     " Write the whole plan on one line: `Subgoal 1: ...; Subgoal 2: ...`. The last subgoal must "
     "compute the final answer."
 )
-INSTRUCT_PLAN_SYSTEM_REASONING = (
+INSTRUCT_PLAN_SYSTEM_SKETCH = (  # --plan-reasoning sketch
     f" Before the plan, write `{protocol.REASONING}` and a short worked solution on one line, with the "
     "task's numbers; then write the plan on the next line."
 )
+INSTRUCT_PLAN_SYSTEM_STEPS = (  # --plan-reasoning steps
+    " The task comes with a step-by-step solution, which may contain mistakes; write the plan that "
+    "follows its steps."
+)
+INSTRUCT_PLAN_SYSTEM_REASONING: dict[PlanReasoning, str] = {
+    "off": "",
+    "sketch": INSTRUCT_PLAN_SYSTEM_SKETCH,
+    "steps": INSTRUCT_PLAN_SYSTEM_STEPS,
+}
+INSTRUCT_PLAN_SOLUTION = "\nStep-by-step solution: {solution}"  # after the task turn, --plan-reasoning steps
 INSTRUCT_GROUND_REASONING = "\nThe planner's reasoning: {reasoning}"  # after the task, --plan-reasoning
 INSTRUCT_GROUND_SYSTEM = (
     "You are the grounding module of a modular problem-solving agent. Translate subgoals into "
@@ -90,6 +102,7 @@ def plan_conversation(
     stopped: bool = False,
     terse: bool = False,
     reasoning: str | None = None,
+    solution: str | None = None,
 ) -> list[Turn]:
     """Return the planner's turns for a task given the subgoals planned and executed so far.
 
@@ -97,9 +110,13 @@ def plan_conversation(
     turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
     ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
     tend to end their turn right after it, before writing the subgoal. A Lumos-O plan is preceded
-    by its ``reasoning`` line when one is given (instruct profile, ``--plan-reasoning``).
+    by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
+    follows the task turn (``--plan-reasoning steps``).
     """
-    turns: list[Turn] = [("user", PLAN_FIRST.format(task=task.strip()))]
+    first = PLAN_FIRST.format(task=task.strip())
+    if solution is not None:
+        first += INSTRUCT_PLAN_SOLUTION.format(solution=solution.strip())
+    turns: list[Turn] = [("user", first)]
     if formulation == "onetime":
         if subgoals:
             plan = protocol.render_plan(list(subgoals))
@@ -190,9 +207,13 @@ def exemplar_plan_turns(
     formulation: Formulation,
     rendering: Rendering,
     terse: bool = False,
-    reasoning: bool = False,
+    reasoning: PlanReasoning = "off",
 ) -> list[Turn]:
-    """Render worked examples as complete planner conversations (for the `instruct` profile)."""
+    """Render worked examples as complete planner conversations (for the `instruct` profile).
+
+    With ``reasoning`` each example shows its reasoning line: before its plan (``sketch``) or as
+    the solution under its task (``steps``).
+    """
     turns: list[Turn] = []
     for ex in exemplars:
         turns += plan_conversation(
@@ -203,7 +224,8 @@ def exemplar_plan_turns(
             rendering=rendering,
             stopped=True,
             terse=terse,
-            reasoning=reasoning_of(ex) if reasoning else None,
+            reasoning=reasoning_of(ex) if reasoning == "sketch" else None,
+            solution=reasoning_of(ex) if reasoning == "steps" else None,
         )
     return turns
 
@@ -242,3 +264,38 @@ def reasoning_of(exemplar: Annotation) -> str:
     if not exemplar.get("reasoning"):
         raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
     return exemplar["reasoning"]
+
+
+Style = Literal["cot", "direct"]
+Kind = Literal["maths", "qa", "yes_no"]
+
+# The baselines (nodes/baseline.py, and the planner's `steps` reasoning): Lumos's baselines send the
+# bare question as the user turn; instruct models are also told the answer format.
+INSTRUCT_COT = (
+    "Solve the problem step by step. End your reply with `The answer is N.` where N is the final number."
+)
+INSTRUCT_DIRECT = "Reply with the final answer only: a single number, no words and no working."
+INSTRUCT_COT_QA = (
+    "Answer the question step by step. End your reply with `So the answer is X.` where X is one brief "
+    "entity: a name, a date, a number or yes/no."
+)
+INSTRUCT_DIRECT_QA = "Reply with the answer only: one brief entity, no explanation."
+INSTRUCT_COT_YES_NO = (
+    "Answer the question step by step. End your reply with `So the answer is yes.` or `So the answer is no.`"
+)
+INSTRUCT_DIRECT_YES_NO = "Reply with yes or no only."
+INSTRUCT: dict[tuple[Style, Kind], str] = {
+    ("cot", "maths"): INSTRUCT_COT,
+    ("direct", "maths"): INSTRUCT_DIRECT,
+    ("cot", "qa"): INSTRUCT_COT_QA,
+    ("direct", "qa"): INSTRUCT_DIRECT_QA,
+    ("cot", "yes_no"): INSTRUCT_COT_YES_NO,
+    ("direct", "yes_no"): INSTRUCT_DIRECT_YES_NO,
+}
+
+
+def answer_kind(state: LumosState, context: Context) -> Kind:
+    """Return what the answer is: a number (maths), yes/no (StrategyQA) or a brief entity."""
+    if domain_of(state, context) == "maths":
+        return "maths"
+    return "yes_no" if getattr(context, "yes_no", False) else "qa"

@@ -8,7 +8,7 @@ from gbnf import Grammar
 from test_graphs import TASK, TOOLS
 
 from graphs import cli, iterative, onetime, terminal
-from nodes import grammar, prompts, protocol
+from nodes import grammar, prompts, protocol, reason
 from nodes.context import Context
 from nodes.exemplars import EXEMPLARS
 from tools.maths import calculator
@@ -18,10 +18,10 @@ PLAN = "Subgoal 1: Calculate the clips sold in May.; Subgoal 2: Calculate the to
 GROUND = "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)"
 
 
-def run(planner_reply, formulation=onetime, **context):
+def run(planner_reply, formulation=onetime, mode="sketch", **context):
     models = ScriptedModels(scripted(planner_reply), scripted(GROUND))
     graph = formulation.build(models=models, tools=TOOLS).compile()
-    state = graph.invoke({"task": TASK}, context=Context(plan_reasoning=True, **context))
+    state = graph.invoke({"task": TASK}, context=Context(plan_reasoning=mode, **context))
     return state, models
 
 
@@ -37,7 +37,7 @@ def test_the_planner_reasons_then_plans_and_the_grounder_sees_the_reasoning():
     assert state["answer"] == "72" and state["reasoning"] == SKETCH
     assert state["subgoals"] == ["Calculate the clips sold in May.", "Calculate the total."]
     planner, grounder = models.by_role["planner"], models.by_role["grounder"]
-    assert planner.prompts[0][0].content.endswith(prompts.INSTRUCT_PLAN_SYSTEM_REASONING)
+    assert planner.prompts[0][0].content.endswith(prompts.INSTRUCT_PLAN_SYSTEM_SKETCH)
     shown = [m.content for m in planner.prompts[0] if m.type == "ai"]
     assert shown and all(m.startswith(protocol.REASONING) for m in shown)  # every worked example reasons
     assert Grammar(planner.calls[0]["grammar"]).accepts(protocol.render_reasoning(SKETCH, PLAN))
@@ -97,16 +97,65 @@ def test_exemplar_reasoning_computes_correctly(example):
 
 
 def test_the_cli_flag_sets_the_context():
-    args = cli.parser().parse_args(["run", "a task", "--plan-reasoning"])
-    assert cli.context_from(args).plan_reasoning
-    assert not cli.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning
+    args = cli.parser().parse_args(["run", "a task", "--plan-reasoning", "steps"])
+    assert cli.context_from(args).plan_reasoning == "steps"
+    assert cli.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning == "off"
 
 
 def test_the_reasoning_streams_before_the_plan_and_lumos_run_prints_it(capsys):
     models = ScriptedModels(scripted(protocol.render_reasoning(SKETCH, PLAN)), scripted(GROUND))
     graph = onetime.build(models=models, tools=TOOLS).compile()
-    events = list(graph.stream({"task": TASK}, context=Context(plan_reasoning=True), stream_mode="custom"))
+    events = list(graph.stream({"task": TASK}, context=Context(plan_reasoning="sketch"), stream_mode="custom"))
     assert [e["type"] for e in events[:3]] == ["reasoning", "subgoal", "subgoal"]
     assert events[0]["text"] == SKETCH
     terminal.show_event(events[0])
     assert capsys.readouterr().out == f"[reason]  {SKETCH}\n"
+
+
+SOLUTION = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
+
+
+def run_steps(planner_reply, **context):
+    models = ScriptedModels(scripted(planner_reply), scripted(GROUND))
+    reasoner = scripted(SOLUTION)
+    models.by_role[reason.ROLE] = reasoner
+    graph = onetime.build(models=models, tools=TOOLS).compile()
+    state = graph.invoke({"task": TASK}, context=Context(plan_reasoning="steps", **context))
+    return state, models, reasoner
+
+
+def test_steps_asks_the_cot_prompt_in_its_own_context_then_plans_under_the_solution():
+    state, models, reasoner = run_steps(PLAN)
+    assert state["answer"] == "72" and state["reasoning"] == SOLUTION and state["model_calls"] == 3
+    assert [m.content for m in reasoner.prompts[0]] == [prompts.INSTRUCT_COT, TASK]
+    assert [r["role"] for r in models.requests][:2] == [reason.ROLE, "planner"]
+    planner_prompt = models.by_role["planner"].prompts[0]
+    assert planner_prompt[0].content.endswith(prompts.INSTRUCT_PLAN_SYSTEM_STEPS)
+    assert planner_prompt[-1].content.endswith(f"None.\nStep-by-step solution: {SOLUTION}")
+    examples = [m.content for m in planner_prompt[1:-1] if m.type == "human"]
+    assert examples and all("\nStep-by-step solution: " in m for m in examples)
+    assert all(not m.content.startswith(protocol.REASONING) for m in planner_prompt if m.type == "ai")
+    assert f"The planner's reasoning: {SOLUTION}" in models.by_role["grounder"].prompts[0][-1].content
+
+
+def test_steps_keeps_the_answer_of_the_executed_plan_not_of_the_solution():
+    models = ScriptedModels(scripted(PLAN), scripted("R1 = Calculator(48 / 2); R2 = Calculator(48 + R1 + 1)"))
+    models.by_role[reason.ROLE] = scripted(SOLUTION)
+    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
+        {"task": TASK}, context=Context(plan_reasoning="steps")
+    )
+    assert state["answer"] == "73"
+
+
+def test_the_lumos_profile_never_reasons():
+    models = ScriptedModels(scripted(PLAN), scripted(GROUND))
+    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
+        {"task": TASK}, context=Context(plan_reasoning="steps", profile="lumos")
+    )
+    assert state["answer"] == "72" and "reasoning" not in state
+    assert [r["role"] for r in models.requests] == ["planner", "grounder"]
+
+
+def test_an_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="plan_reasoning must be off, sketch or steps"):
+        Context(plan_reasoning="yes")  # type: ignore[arg-type]
