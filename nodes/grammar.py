@@ -24,8 +24,10 @@ _PLAN_TEXT = r"[A-Za-z0-9] [^\n;]*"  # Lumos-O: `;` only ever separates subgoals
 _VARIABLE = r'"R" [1-9] [0-9]*'
 # balanced (), [] and {}: protocol splits actions on `;` outside all three and matches () itself
 _ARGS = r'([^()\[\]{}\n] | "(" args ")" | "[" args "]" | "{" args "}")*'
-# protocol.inline_calculator: `Calculator(9 * 3) + Calculator(8) / 2` is read as one formula
-_FORMULA_CHAR = r"[0-9 .+*/^%R-]"
+# what the Calculator evaluates (tools/maths.py): numbers, operators, comparisons, variables and
+# parentheses; no words, units or names, which only make the call fail
+_FORMULA_CHAR = r"[0-9 .,+*/^%<>=!$-]"
+_INLINE_CHAR = r"[0-9 .+*/^%R-]"  # protocol.inline_calculator: `Calculator(9 * 3) + Calculator(8) / 2`
 
 
 def is_constrained(context: Context) -> bool:
@@ -73,25 +75,31 @@ def ground(actions: Collection[str]) -> str:
     ``R1 = Name(args)``, multi-assignment ``R5, R6 = Name(args)``, passthrough ``R3 = R2`` and the
     Lumos-O ``Output = ...`` are all admitted, joined by ``; ``; so is arithmetic around Calculator
     calls, which the protocol inlines into one formula (``R1 = Calculator(9 * 3) + Calculator(8)``).
+    A Calculator formula holds only what the tool evaluates: numbers, operators, comparisons,
+    variables and parentheses (``Calculator(60 mph x 3 hours)`` cannot be written).
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")
-    names = " | ".join(literal(name) for name in sorted(actions))
+    others = sorted(set(actions) - {protocol.CALCULATOR})
+    rhs = ["var"] + ([f'({" | ".join(literal(name) for name in others)}) "(" args ")"'] if others else [])
     rules = [
         f'root ::= action ({literal(SEPARATOR)} action)* "\\n"?',
         'action ::= lhs " = " rhs',
         f'lhs ::= var (", " var)* | {literal(protocol.OUTPUT)}',
         f"var ::= {_VARIABLE}",
-        'rhs ::= name "(" args ")" | var',
-        f"name ::= {names}",
         f"args ::= {_ARGS}",
     ]
     if protocol.CALCULATOR in actions:
-        calculator = literal(protocol.CALCULATOR + "(")
-        rules[4] += " | inline"
-        nested = f'{_FORMULA_CHAR} | "(" formula ")"'
+        rhs += ["calc", "inline"]
+        call = literal(protocol.CALCULATOR + "(")
         rules += [
-            f'inline ::= {calculator} formula ")" ({nested} | {calculator} formula ")")+',
-            f"formula ::= ({nested})*",
+            f'calc ::= {call} formula ")"',
+            "formula ::= term+",
+            f'term ::= {_FORMULA_CHAR} | var | "(" formula ")"',
+            # protocol.inline_calculator reads only plain arithmetic around and inside the calls
+            f'inline ::= {call} arith ")" (aterm | {call} arith ")")+',
+            "arith ::= aterm*",
+            f'aterm ::= {_INLINE_CHAR} | "(" arith ")"',
         ]
+    rules.insert(2, f"rhs ::= {' | '.join(rhs)}")
     return "\n".join(rules) + "\n"

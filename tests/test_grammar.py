@@ -47,6 +47,22 @@ def random_args(rng: random.Random, depth: int = 0) -> str:
     return "".join(parts)
 
 
+_FORMULA_CHARS = "0123456789 +-*/^.,%<>=!$"
+
+
+def random_formula(rng: random.Random, depth: int = 0) -> str:
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        roll = rng.random()
+        if roll < 0.15 and depth < 3:
+            parts.append("(" + random_formula(rng, depth + 1) + ")")
+        elif roll < 0.3:
+            parts.append(f"R{rng.randint(1, 12)}")
+        else:
+            parts.append("".join(rng.choice(_FORMULA_CHARS) for _ in range(rng.randint(1, 6))))
+    return "".join(parts)
+
+
 def random_action(rng: random.Random, names: list[str]) -> tuple[str, str]:
     outputs = ", ".join(f"R{rng.randint(1, 30)}" for _ in range(rng.choice([1, 1, 1, 2, 3])))
     if rng.random() < 0.1:
@@ -54,7 +70,8 @@ def random_action(rng: random.Random, names: list[str]) -> tuple[str, str]:
     if rng.random() < 0.1:
         return f"{outputs} = R{rng.randint(1, 30)}", ""
     name = rng.choice(names)
-    return f"{outputs} = {name}({random_args(rng)})", name
+    args = random_formula(rng) if name == protocol.CALCULATOR else random_args(rng)
+    return f"{outputs} = {name}({args})", name
 
 
 def random_grounding(rng: random.Random, names: list[str]) -> tuple[str, list[str]]:
@@ -95,6 +112,10 @@ def test_ground_grammar_accepts_rendered_actions():
         "R1 = Calculator([2 + 3)]",  # crossed brackets split wrongly on `;`
         "R1 = Code(2)*3",  # text after a call other than Calculator
         "R1 = Calculator(2) then 3",
+        "R1 = Calculator(60 mph * 3 hours)",  # words: the Calculator would fail on them
+        "R1 = Calculator(outer_length - 2)",
+        "R1 = Calculator()",
+        "R1 = Calculator(2 × 3)",  # the tool reads x and ÷, but the grammar keeps to ASCII operators
         "R1 = Calculator(2\n+ 3)",  # newline inside the arguments
         "R1 = Calculator(2)\n\n",
         "R1 = Calculator(2);R2 = R1",  # separator is `; `
