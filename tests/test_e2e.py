@@ -60,3 +60,17 @@ def test_cli_run_streams_steps_and_answer(default_model_path, capsys):
     out = capsys.readouterr().out
     assert "[plan]    Subgoal 1:" in out and "[ground]  R1 = " in out and "[execute] R1 = " in out
     assert code == 0 and "Answer: " in out
+
+
+@pytest.mark.parametrize("mode", ["sketch", "steps"])
+def test_plan_reasoning_on_a_real_model_reasons_then_answers_from_execution(mode, default_model_path):
+    spec = str(default_model_path)
+    state = onetime.graph.invoke(
+        {"task": TASK}, context=Context(planner=spec, grounder=spec, plan_reasoning=mode)
+    )
+    assert state["reasoning"].strip()
+    assert_answer_came_from_execution(state)
+    assert state["model_calls"] == (3 if mode == "steps" else 2)
+    for action in state["actions"]:  # the grammar keeps words and units out of Calculator formulas
+        if action["name"] == "Calculator":
+            assert not any(ch.isalpha() for ch in action["args"].replace("R", "")), action

@@ -250,7 +250,10 @@ def test_llama_cpp_agrees_with_the_python_matcher(small):
     cases += [("maths", line) for line, _ in FUZZ[:60]]
     cases += [
         ("maths", line)
-        for line in ("R1 = Multiply(3)", "R1 = Calculator(2 + (3)", "R1 = Code(2).", "R1 = Calculator(2) * 3")
+        for line in (
+            *("R1 = Multiply(3)", "R1 = Calculator(2 + (3)", "R1 = Code(2).", "R1 = Calculator(2) * 3"),
+            *("R1 = Calculator(60 mph * 3 hours)", "R1 = Calculator(R1 < 2, 3)", "R1 = Calculator(8) + 1"),
+        )
     ]
     for domain, line in cases:
         gbnf = grammar.ground(ACTIONS[domain])
@@ -259,6 +262,9 @@ def test_llama_cpp_agrees_with_the_python_matcher(small):
         assert llama_accepts(small.llama, grammar.plan_onetime(8), protocol.render_plan(ex["subgoals"]))
         assert llama_accepts(small.llama, grammar.plan_iterative(2), protocol.render_subgoal(2, "Add."))
         assert not llama_accepts(small.llama, grammar.plan_iterative(2), protocol.render_subgoal(3, "Add."))
+        sketched = protocol.render_reasoning(ex["reasoning"], protocol.render_plan(ex["subgoals"]))
+        assert llama_accepts(small.llama, grammar.plan_onetime(8, reasoning=True), sketched)
+        assert not llama_accepts(small.llama, grammar.plan_onetime(8), sketched)
 
 
 @pytest.mark.gguf
