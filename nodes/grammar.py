@@ -16,6 +16,7 @@ from collections.abc import Collection
 from nodes import protocol
 from nodes.context import Context
 
+MAX_SKETCH_CHARS = 600  # a `sketch` reasoning line; a looping model must still get to its plan
 SEPARATOR = "; "  # between Lumos-O subgoals and between actions (protocol.render_plan/render_actions)
 
 # a subgoal's description: one line, starting with a letter or digit (so it is never blank)
@@ -58,9 +59,12 @@ def plan_iterative(next_index: int) -> str:
 def plan_onetime(max_subgoals: int, *, reasoning: bool = False) -> str:
     """Return the grammar of a Lumos-O plan: ``Subgoal 1: ...; Subgoal 2: ...``, numbered, bounded.
 
-    With ``reasoning`` the plan follows a ``Reasoning: ...`` line (``--plan-reasoning``).
+    With ``reasoning`` the plan follows a ``Reasoning: ...`` line (``--plan-reasoning sketch``) of at
+    most ``MAX_SKETCH_CHARS`` characters, so a model repeating itself still gets to write its plan.
     """
-    sketch = f'{literal(protocol.REASONING)} {_TEXT} "\\n" ' if reasoning else ""
+    sketch = ""
+    if reasoning:
+        sketch = f'{literal(protocol.REASONING)} [A-Za-z0-9] [^\\n]{{0,{MAX_SKETCH_CHARS}}} "\\n" '
     lines = [f'root ::= {sketch}{literal(_head(1))} text{" more2?" if max_subgoals > 1 else ""} "\\n"?']
     for k in range(2, max_subgoals + 1):
         tail = f" more{k + 1}?" if k < max_subgoals else ""

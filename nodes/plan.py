@@ -118,6 +118,11 @@ def plan(
             }
         update["reasoning"] = sketch
         emit(runtime, ReasoningEvent(type="reasoning", text=sketch))
+        if not text.strip():
+            return update | {
+                "error": "the planner's reasoning ran to the token limit before its plan (max_new_tokens)",
+                "stop_reason": "error",
+            }
     text = " ".join(text.split())
     if formulation == "iterative" and protocol.is_stop(text):
         emit(runtime, StopEvent(type="stop", text=text))

@@ -1,7 +1,7 @@
 """A small GBNF matcher in pure Python, for testing grammars without loading a model.
 
 It covers the GBNF subset ``nodes/grammar.py`` writes: string literals, character classes
-(negated, ranges, escapes), rule references, groups, alternation and the ``* + ?`` suffixes. It
+(negated, ranges, escapes), rule references, groups, alternation and the ``* + ? {m,n}`` suffixes. It
 answers whether a grammar accepts a whole string; llama.cpp's own engine is tested on a real model
 in ``tests/test_grammar.py``.
 """
@@ -11,7 +11,7 @@ from functools import cache
 
 _TOKEN = re.compile(
     r'\s*(?:(?P<rule>[A-Za-z][\w-]*)\s*::=|(?P<ref>[A-Za-z][\w-]*)|(?P<lit>"(?:\\.|[^"\\])*")'
-    r"|(?P<cls>\[(?:\\.|[^\]\\])*\])|(?P<op>[()|*+?]))"
+    r"|(?P<cls>\[(?:\\.|[^\]\\])*\])|(?P<op>[()|*+?]|\{\d+,\d+\}))"
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "]": "]", "[": "[", "-": "-", "^": "^"}
 
@@ -92,8 +92,13 @@ class Grammar:
                 self.i += 1
             else:
                 raise ValueError(f"unexpected {token.group(0)!r}")
-            while self._peek("op") and self.tokens[self.i]["op"] in "*+?":
-                item = (self.tokens[self.i]["op"], item)
+            while self._peek("op") and self.tokens[self.i]["op"][0] in "*+?{":
+                op = self.tokens[self.i]["op"]
+                if op.startswith("{"):
+                    low, high = map(int, op[1:-1].split(","))
+                    item = ("rep", low, high, item)
+                else:
+                    item = (op, item)
                 self.i += 1
             items.append(item)
         return ("seq", tuple(items))
@@ -122,6 +127,16 @@ class Grammar:
                 return positions
             if kind == "?":
                 return ends(node[1], pos) | {pos}
+            if kind == "rep":
+                _, low, high, item = node
+                found, frontier = set(), {pos}
+                for count in range(high + 1):
+                    if count >= low:
+                        found |= frontier
+                    if count == high or not frontier:
+                        break
+                    frontier = set().union(*(ends(item, p) for p in frontier))
+                return frozenset(found)
             reached = set() if kind == "+" else {pos}
             frontier = {pos}
             while frontier:
@@ -149,6 +164,8 @@ class Grammar:
                 return derive(rng.choice(node[1]), depth)
             if kind == "seq":
                 return "".join(derive(item, depth) for item in node[1])
+            if kind == "rep":
+                return "".join(derive(node[3], depth + 1) for _ in range(rng.randint(node[1], min(node[2], node[1] + 4))))
             if depth > max_depth:
                 count = 1 if kind == "+" else 0
             elif kind == "?":

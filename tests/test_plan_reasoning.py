@@ -159,3 +159,16 @@ def test_the_lumos_profile_never_reasons():
 def test_an_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="plan_reasoning must be off, sketch or steps"):
         Context(plan_reasoning="yes")  # type: ignore[arg-type]
+
+
+def test_the_sketch_line_is_bounded_so_a_looping_model_still_plans():
+    sketch = Grammar(grammar.plan_onetime(8, reasoning=True))
+    longest = "a" * (grammar.MAX_SKETCH_CHARS + 1)  # the first character plus the bound
+    assert sketch.accepts(protocol.render_reasoning(longest, PLAN))
+    assert not sketch.accepts(protocol.render_reasoning(longest + "a", PLAN))
+
+
+def test_reasoning_that_never_reaches_a_plan_is_a_clear_error():
+    state, models = run("Reasoning: and so on, and so on", constrained=False)
+    assert state["stop_reason"] == "error" and "ran to the token limit before its plan" in state["error"]
+    assert models.by_role["grounder"].prompts == []
