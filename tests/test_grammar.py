@@ -31,36 +31,30 @@ def exemplar_groundings():
 # --- valid lines, drawn at random ----------------------------------------------------------------
 
 _ARG_CHARS = "abcxyz0123456789 +-*/^.,:;=<>?'\"%$#!&_R"
-
-
-def random_args(rng: random.Random, depth: int = 0) -> str:
-    parts = []
-    for _ in range(rng.randint(0, 4)):
-        roll = rng.random()
-        if roll < 0.15 and depth < 3:
-            left, right = rng.choice(["()", "[]", "{}"])
-            parts.append(left + random_args(rng, depth + 1) + right)
-        elif roll < 0.3:
-            parts.append(f"R{rng.randint(1, 12)}")
-        else:
-            parts.append("".join(rng.choice(_ARG_CHARS) for _ in range(rng.randint(1, 6))))
-    return "".join(parts)
-
-
 _FORMULA_CHARS = "0123456789 +-*/^.,%<>=!$"
 
 
-def random_formula(rng: random.Random, depth: int = 0) -> str:
+def random_args(
+    rng: random.Random, depth: int = 0, *, chars: str = _ARG_CHARS, brackets: str = "()[]{}", least: int = 0
+) -> str:
+    """Random text of ``chars``, variables and nested ``brackets`` pairs (at least ``least`` parts)."""
     parts = []
-    for _ in range(rng.randint(1, 4)):
+    for _ in range(rng.randint(least, 4)):
         roll = rng.random()
         if roll < 0.15 and depth < 3:
-            parts.append("(" + random_formula(rng, depth + 1) + ")")
+            pair = rng.randrange(0, len(brackets), 2)
+            inner = random_args(rng, depth + 1, chars=chars, brackets=brackets, least=least)
+            parts.append(brackets[pair] + inner + brackets[pair + 1])
         elif roll < 0.3:
             parts.append(f"R{rng.randint(1, 12)}")
         else:
-            parts.append("".join(rng.choice(_FORMULA_CHARS) for _ in range(rng.randint(1, 6))))
+            parts.append("".join(rng.choice(chars) for _ in range(rng.randint(1, 6))))
     return "".join(parts)
+
+
+def random_formula(rng: random.Random) -> str:
+    """A random Calculator formula: what the tool evaluates, never empty."""
+    return random_args(rng, chars=_FORMULA_CHARS, brackets="()", least=1)
 
 
 def random_action(rng: random.Random, names: list[str]) -> tuple[str, str]:
