@@ -223,7 +223,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from evaluation import report
 
-    summaries = report.load([Path(p) for p in args.runs])
+    summaries = []
+    for path, summary in zip(args.runs, report.load([Path(p) for p in args.runs]), strict=True):
+        if summary["examples"]:
+            summaries.append(summary)
+        else:  # an eval stopped before its first example: an empty cell would read as a missing run
+            print(f"skipping {path}: no examples evaluated yet", file=sys.stderr)
+    if not summaries:
+        raise ValueError("none of the runs has evaluated examples")
     link = None
     if args.chart:
         report.chart(summaries, Path(args.chart))

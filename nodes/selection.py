@@ -14,7 +14,8 @@ from nodes.context import Context
 from nodes.exemplars import EXEMPLARS, Annotation
 from tools.retrieval import Ranker
 
-_POOLS: dict[tuple[str, str], tuple[list[Annotation], Ranker]] = {}
+_POOLS: dict[tuple[str, str], list[Annotation]] = {}
+_RANKERS: dict[tuple[str, str], Ranker] = {}
 _POOLS_LOCK = threading.Lock()
 
 
@@ -41,13 +42,21 @@ def read_pool(path: str, domain: str) -> list[Annotation]:
     return pool
 
 
-def pool_of(path: str, domain: str) -> tuple[list[Annotation], Ranker]:
-    """Return a pool and its BM25 ranker over tasks, loaded once per process."""
+def pool_of(path: str, domain: str) -> list[Annotation]:
+    """Return a pool's annotations of one domain, read once per process."""
     with _POOLS_LOCK:
         if (path, domain) not in _POOLS:
-            pool = read_pool(path, domain)
-            _POOLS[(path, domain)] = (pool, Ranker([a["task"] for a in pool]))
+            _POOLS[(path, domain)] = read_pool(path, domain)
         return _POOLS[(path, domain)]
+
+
+def ranker_of(path: str, domain: str) -> Ranker:
+    """Return the BM25 ranker over a pool's tasks, built on first use (fixed selection never needs one)."""
+    pool = pool_of(path, domain)
+    with _POOLS_LOCK:
+        if (path, domain) not in _RANKERS:
+            _RANKERS[(path, domain)] = Ranker([a["task"] for a in pool])
+        return _RANKERS[(path, domain)]
 
 
 def exemplars_for(domain: str, task: str, context: Context) -> list[Annotation]:
@@ -60,8 +69,9 @@ def exemplars_for(domain: str, task: str, context: Context) -> list[Annotation]:
             return builtin[: context.shots]
         pool, ranker = builtin, Ranker([a["task"] for a in builtin])
     else:
-        pool, ranker = pool_of(context.exemplars, domain)
-    if context.selection == "fixed":
-        return pool[: context.shots]
+        pool = pool_of(context.exemplars, domain)
+        if context.selection == "fixed":
+            return pool[: context.shots]
+        ranker = ranker_of(context.exemplars, domain)
     ranked = [pool[i] for i in ranker.top(task, context.shots + 1) if pool[i]["task"].strip() != task.strip()]
     return ranked[: context.shots][::-1]

@@ -82,6 +82,18 @@ def test_cli_report_reads_summaries_or_traces_and_writes_table_and_chart(tmp_pat
     assert cli.main(["report", str(tmp_path / "missing.jsonl")]) == 2
 
 
+def test_cli_report_skips_a_run_with_no_examples_and_says_so(tmp_path, capsys):
+    empty, done = tmp_path / "empty.summary.json", tmp_path / "done.summary.json"
+    empty.write_text(json.dumps(summary("gsm8k", "direct", "small", {}, examples=0)))
+    done.write_text(json.dumps(RUNS[0]))
+    assert cli.main(["report", str(empty), str(done)]) == 0
+    printed = capsys.readouterr()
+    assert "Direct" not in printed.out and "| small | CoT |" in printed.out
+    assert f"skipping {empty}: no examples evaluated yet" in printed.err
+    assert cli.main(["report", str(empty)]) == 2
+    assert "none of the runs has evaluated examples" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("value", "text"), [(None, "–"), (0.0, "0.0"), (0.12345, "12.3"), (1.0, "100.0")])
 def test_pct(value, text):
     assert report.pct(value) == text
