@@ -20,7 +20,7 @@ class Annotation(TypedDict):
     subgoals: list[str]  # descriptions, without the "Subgoal k: " head
     actions: list[str]  # the grounded action line of each subgoal
     results: list[str]  # the executed result of each subgoal (its last action's value)
-    reasoning: NotRequired[str]  # a one-line worked solution, shown before the plan with --plan-reasoning
+    reasoning: NotRequired[str]  # one-line worked solution ending `The answer is N.` (--plan-reasoning)
 
 
 MATHS: list[Annotation] = [
@@ -33,7 +33,8 @@ MATHS: list[Annotation] = [
         ],
         actions=["R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)"],
         results=["24", "72"],
-        reasoning="Natalia sold 48 / 2 = 24 clips in May, so she sold 48 + 24 = 72 clips in April and May.",
+        reasoning="Natalia sold 48 / 2 = 24 clips in May, so she sold 48 + 24 = 72 clips in April and May. "
+        "The answer is 72.",
     ),
     Annotation(
         task="Weng earns $12 an hour for babysitting. Yesterday, she just did 50 minutes of babysitting. "
@@ -45,7 +46,7 @@ MATHS: list[Annotation] = [
         actions=["R1 = Calculator(12 / 60)", "R2 = Calculator(R1 * 50)"],
         results=["0.2", "10"],
         reasoning="Weng earns 12 / 60 = 0.2 dollars per minute, so for 50 minutes she earned 0.2 * 50 = 10 "
-        "dollars.",
+        "dollars. The answer is 10.",
     ),
     Annotation(
         task="Betty is saving money for a new wallet which costs $100. Betty has only half of the money "
@@ -63,7 +64,7 @@ MATHS: list[Annotation] = [
         ],
         results=["50", "30", "5"],
         reasoning="Betty has 100 / 2 = 50 dollars and her grandparents give her 15 * 2 = 30 dollars, so she "
-        "still needs 100 - 50 - 15 - 30 = 5 dollars.",
+        "still needs 100 - 50 - 15 - 30 = 5 dollars. The answer is 5.",
     ),
     Annotation(
         task="Julie is reading a 120-page book. Yesterday, she was able to read 12 pages and today, she read "
@@ -83,7 +84,7 @@ MATHS: list[Annotation] = [
         ],
         results=["24", "36", "84", "42"],
         reasoning="Julie read 12 * 2 = 24 pages today, so 12 + 24 = 36 pages since yesterday; 120 - 36 = 84 "
-        "pages are left, and half of them is 84 / 2 = 42 pages.",
+        "pages are left, and half of them is 84 / 2 = 42 pages. The answer is 42.",
     ),
     Annotation(
         task="James writes a 3-page letter to 2 different friends twice a week. How many pages does he write "
@@ -96,7 +97,7 @@ MATHS: list[Annotation] = [
         actions=["R1 = Calculator(3 * 2)", "R2 = Calculator(R1 * 2)", "R3 = Calculator(R2 * 52)"],
         results=["6", "12", "624"],
         reasoning="Each time James writes 3 * 2 = 6 pages; twice a week that is 6 * 2 = 12 pages, and in 52 "
-        "weeks 12 * 52 = 624 pages.",
+        "weeks 12 * 52 = 624 pages. The answer is 624.",
     ),
     Annotation(
         task="A deep-sea monster rises from the waters once every hundred years to feast on a ship and "
@@ -114,7 +115,7 @@ MATHS: list[Annotation] = [
         ],
         results=["x + 2*x + 4*x = 847", "121"],
         reasoning="If the first ship carried x people, the second carried 2*x and the third 4*x, "
-        "so x + 2*x + 4*x = 847 and x = 121.",
+        "so x + 2*x + 4*x = 847 and x = 121. The answer is 121.",
     ),
 ]
 

@@ -62,7 +62,7 @@ INSTRUCT_PLAN_SYSTEM_ONETIME = (
 )
 INSTRUCT_PLAN_SYSTEM_SKETCH = (  # --plan-reasoning sketch
     f" Before the plan, write `{protocol.REASONING}` and a short worked solution on one line, with the "
-    "task's numbers; then write the plan on the next line."
+    "task's numbers, that ends with `The answer is N.`; then write the plan on the next line."
 )
 INSTRUCT_PLAN_SYSTEM_STEPS = (  # --plan-reasoning steps
     " The task comes with a step-by-step solution, which may contain mistakes; write the plan that "
