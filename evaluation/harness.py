@@ -34,6 +34,8 @@ TRACE_FIELDS = (
     "stop_reason",
     "model_calls",
     "vote_count",  # graphs/voting.py: runs that reached the answer
+    "agreed",  # graphs/crosscheck.py: the chosen run's executed answer matches its reasoning's
+    "chosen",  # graphs/crosscheck.py: which run was kept (0: the greedy one)
 )
 BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
 logger = logging.getLogger(__name__)

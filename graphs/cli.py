@@ -29,13 +29,17 @@ def compiled(formulation: str) -> CompiledLumosGraph:
     return graph
 
 
-def voted(formulation: str, votes: int) -> CompiledLumosGraph:
-    """Return the formulation's graph, wrapped in answer-level voting when ``votes`` > 1."""
-    if votes <= 1:
-        return compiled(formulation)
-    from graphs import voting
+def rerun(formulation: str, context: Context) -> CompiledLumosGraph:
+    """Return the formulation's graph, wrapped in voting (``votes`` > 1) or cross-checking (retries)."""
+    if context.votes > 1:
+        from graphs import voting
 
-    return voting.compiled(compiled(formulation))
+        return voting.compiled(compiled(formulation))
+    if context.plan_retries:
+        from graphs import crosscheck
+
+        return crosscheck.compiled(compiled(formulation))
+    return compiled(formulation)
 
 
 def context_from(args: argparse.Namespace) -> Context:
@@ -59,6 +63,7 @@ def context_from(args: argparse.Namespace) -> Context:
         constrained=args.constrained,
         votes=args.votes,
         vote_temperature=args.vote_temperature,
+        plan_retries=args.plan_retries,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
@@ -74,13 +79,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from graphs import persistence, terminal
 
     tokens = args.show_tokens
-    if args.votes > 1 and (args.thread is not None or args.review):
-        raise ValueError("--votes runs branches in parallel: it does not combine with --thread or --review")
+    if (args.votes > 1 or args.plan_retries) and (args.thread is not None or args.review):
+        raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")
     if args.thread is None:
         if not args.task:
             raise ValueError("give a task, or --thread ID to resume a thread")
         context = dataclasses.replace(context_from(args), review_plan=args.review)
-        graph = persistence.with_checkpointer(voted(args.formulation, context.votes), InMemorySaver())
+        graph = persistence.with_checkpointer(rerun(args.formulation, context), InMemorySaver())
         show_header(args.task, args.formulation, context)
         return terminal.run(
             graph, context, task=args.task, thread_id=uuid.uuid4().hex, durable=False, tokens=tokens
@@ -201,7 +206,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         summary = harness.evaluate(
-            voted(args.formulation, context.votes),
+            rerun(args.formulation, context),
             examples,
             context,
             out,
@@ -511,7 +516,14 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         "--vote-temperature",
         type=float,
         default=Context.vote_temperature,
-        help="sampling temperature of the extra runs when --votes > 1",
+        help="sampling temperature of the extra runs when --votes > 1 or --plan-retries > 0",
+    )
+    run.add_argument(
+        "--plan-retries",
+        type=int,
+        default=Context.plan_retries,
+        help="with --plan-reasoning: rerun (sampled) up to K times while the executed answer disagrees "
+        "with the reasoning's; the first agreeing run wins, else the greedy one",
     )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

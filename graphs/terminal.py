@@ -54,6 +54,9 @@ def show_update(node: str, update: Any) -> None:
     if node == "integrate":  # the integrated baseline plans and grounds in one node, without events
         for index, subgoal in enumerate(update.get("subgoals", []), start=1):
             print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
+    if node in ("attempt", "vote", "settle"):  # graphs/voting.py, graphs/crosscheck.py: whole runs
+        for line in describe(node, update, {}):
+            print(f"[{node}]  {line}")
     if update.get("error") and node != "answer":
         print(f"[{node}]  error: {update['error']}")
     sys.stdout.flush()
@@ -216,6 +219,11 @@ def describe(node: str, update: Any, before: Mapping[str, Any]) -> list[str]:
             lines.append(f"run {run['sample'] + 1} ({how}): {outcome}")
     elif node == "vote":
         lines.append(f"vote: {update.get('answer')} ({update.get('vote_count')} runs agree)")
+    elif node == "settle":  # graphs/crosscheck.py
+        why = f"run {update.get('chosen', 0) + 1} agrees with its reasoning"
+        if not update.get("agreed"):
+            why = "the greedy run's: no run agrees with its reasoning"
+        lines.append(f"cross-check: {update.get('answer')} ({why})")
     elif node == "answer":
         answer = update.get("answer")
         lines.append(f"Answer: {answer}" if answer is not None else f"No answer: {update.get('error')}")

@@ -105,7 +105,7 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     }
 
 
-_COPIED = (  # the winning run's trace; model_calls is summed over every run instead
+COPIED = (  # the winning run's trace; model_calls is summed over every run instead
     *("subgoals", "reasoning", "plan_outputs", "ground_outputs", "pending", "actions", "memory"),
     *("subgoal_results", "reviews", "stop_reason", "answer", "error"),
 )
@@ -114,7 +114,7 @@ _COPIED = (  # the winning run's trace; model_calls is summed over every run ins
 def vote(state: VotingState) -> dict[str, Any]:
     """Keep the majority answer and the winning run's trace; count every run's model calls."""
     winner, count = majority(state["attempts"])
-    update = {key: winner["state"][key] for key in _COPIED if key in winner["state"]}
+    update = {key: winner["state"][key] for key in COPIED if key in winner["state"]}
     update["model_calls"] = sum(a["state"].get("model_calls", 0) for a in state["attempts"])
     update["vote_count"] = count
     return update

@@ -12,6 +12,7 @@ Profile = Literal["instruct", "lumos"]
 Knowledge = Literal["auto", "local", "wikipedia", "web"]
 PlanReasoning = Literal["off", "sketch", "steps"]
 DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
+MAX_PLAN_RETRIES = 8  # a cross-checked task costs at most 1 + this many runs
 
 
 def canonical_domain(domain: str) -> str:
@@ -42,7 +43,8 @@ class Context:
     temperature: float = 0.0  # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
     sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)
     votes: int = 1  # graphs/voting.py: runs per task (the first greedy, the rest sampled); majority answer
-    vote_temperature: float = 0.7  # the sampled runs' temperature when voting
+    vote_temperature: float = 0.7  # the sampled runs' temperature when voting (and cross-checking)
+    plan_retries: int = 0  # graphs/crosscheck.py: sampled reruns while execution disagrees with reasoning
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -68,6 +70,15 @@ class Context:
             raise ValueError(f"rendering must be 'eval' or 'train', not {self.rendering!r}")
         if self.votes < 1 or self.temperature < 0 or self.vote_temperature < 0:
             raise ValueError("votes must be positive, temperatures >= 0")
+        if not 0 <= self.plan_retries <= MAX_PLAN_RETRIES:
+            raise ValueError(f"plan_retries must be from 0 to {MAX_PLAN_RETRIES}, not {self.plan_retries}")
+        if self.plan_retries and self.plan_reasoning == "off":
+            raise ValueError(
+                "plan_retries checks the executed answer against the planner's reasoning: "
+                "it needs plan_reasoning sketch or steps"
+            )
+        if self.plan_retries and self.votes > 1:
+            raise ValueError("plan_retries and votes are two ways to rerun a task: choose one")
         if self.max_subgoals < 1 or self.max_actions < 1 or self.max_new_tokens < 1 or self.shots < 0:
             raise ValueError("max_subgoals, max_actions and max_new_tokens must be positive, shots >= 0")
 

@@ -88,8 +88,8 @@ def test_voting_wraps_a_baseline_too():
 
 
 def test_cli_wraps_the_formulation_when_votes_exceed_one():
-    assert cli.voted("onetime", votes=3).name == "lumos-onetime-voting"
-    assert cli.voted("onetime", votes=1) is onetime.graph
+    assert cli.rerun("onetime", Context(votes=3)).name == "lumos-onetime-voting"
+    assert cli.rerun("onetime", Context(votes=1)) is onetime.graph
     args = cli.parser().parse_args(["run", "x", "--votes", "5", "--vote-temperature", "0.5"])
     context = cli.context_from(args)
     assert (context.votes, context.vote_temperature) == (5, 0.5)

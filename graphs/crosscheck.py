@@ -1,0 +1,94 @@
+"""Cross-checking: plan again when the executed answer disagrees with the planner's own reasoning.
+
+With ``--plan-reasoning`` the Lumos-O planner first writes a worked solution that ends with
+``The answer is N.``, then a plan that the grounder and the tools execute. The two answers come
+from different modules, so a mismatch flags a plan that lost a step of its reasoning (the commonest
+1.5B failure). ``Context.plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with
+its own seed, until a run's executed answer agrees with its reasoning's, at most that many times.
+The first agreeing run wins; when none agrees the greedy run's answer stands. The answer is always
+an executed one, never the reasoning's. Runs are sequential, so a task whose first run agrees costs
+one run; ``attempts`` records every run, as in voting.
+"""
+
+import operator
+from functools import partial
+from typing import Annotated, Any, Literal, NotRequired
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+
+from graphs.binding import CompiledLumosGraph
+from graphs.voting import COPIED, Attempt, AttemptInput, attempt, vote_key
+from nodes import protocol
+from nodes.context import Context, context_of, domain_of
+from nodes.state import LumosInput, LumosState
+
+
+class CrossCheckState(LumosState):
+    """A Lumos state (the chosen run's) plus every run's attempt."""
+
+    attempts: Annotated[list[Attempt], operator.add]
+    agreed: NotRequired[bool]  # whether the chosen run's executed answer matches its reasoning's
+    chosen: NotRequired[int]  # the chosen run's sample number (0: the greedy run)
+
+
+def reasoning_answer(run: dict[str, Any], context: Context) -> str | None:
+    """Return the answer a run's reasoning states (``The answer is N.``), or None."""
+    reasoning = run.get("reasoning")
+    if not reasoning:
+        return None
+    return protocol.extract_final_answer(reasoning, numeric=domain_of(run, context) == "maths")
+
+
+def agrees(run: Attempt, context: Context) -> bool:
+    """Return whether a run's executed answer is the one its reasoning states."""
+    executed = vote_key(run["answer"])
+    return executed is not None and executed == vote_key(reasoning_answer(run["state"], context))
+
+
+def run_next(
+    state: CrossCheckState, runtime: Runtime[Context], *, inner: CompiledLumosGraph
+) -> dict[str, Any]:
+    """Run the formulation once more: greedy the first time, sampled with a new seed after."""
+    branch = AttemptInput(task=state["task"], sample=len(state.get("attempts", [])))
+    if "domain" in state:
+        branch["domain"] = state["domain"]
+    return attempt(branch, runtime, inner=inner)
+
+
+def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> Literal["attempt", "settle"]:
+    """Run again while the last run disagrees with its reasoning and retries are left."""
+    context = context_of(runtime)
+    runs = state["attempts"]
+    if agrees(runs[-1], context) or len(runs) > context.plan_retries:
+        return "settle"
+    return "attempt"
+
+
+def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Keep the first run that agrees with its reasoning, else the greedy run; count every run's calls."""
+    context = context_of(runtime)
+    runs = sorted(state["attempts"], key=lambda a: a["sample"])
+    chosen = next((run for run in runs if agrees(run, context)), runs[0])
+    update = {key: chosen["state"][key] for key in COPIED if key in chosen["state"]}
+    update["model_calls"] = sum(run["state"].get("model_calls", 0) for run in runs)
+    update["agreed"] = agrees(chosen, context)
+    update["chosen"] = chosen["sample"]
+    return update
+
+
+def build(inner: CompiledLumosGraph) -> StateGraph[CrossCheckState, Context, LumosInput, CrossCheckState]:
+    """Return the uncompiled cross-checking graph over a compiled formulation graph."""
+    builder = StateGraph(CrossCheckState, input_schema=LumosInput, context_schema=Context)
+    builder.add_node("attempt", partial(run_next, inner=inner))
+    builder.add_node("settle", settle)
+    builder.add_edge(START, "attempt")
+    builder.add_conditional_edges("attempt", after_run, ["attempt", "settle"])
+    builder.add_edge("settle", END)
+    return builder
+
+
+def compiled(inner: CompiledLumosGraph, name: str | None = None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Return the compiled cross-checking graph over ``inner`` (its name: ``<inner>-crosscheck``)."""
+    return build(inner).compile(name=name or f"{inner.name}-crosscheck")

@@ -1,0 +1,100 @@
+"""Cross-checking (graphs/crosscheck.py): rerun while the executed answer disagrees with the reasoning."""
+
+import pytest
+from fakes import ScriptedModels, scripted
+from langgraph.checkpoint.memory import InMemorySaver
+from test_graphs import TASK, TOOLS
+
+from evaluation import harness
+from graphs import cli, crosscheck, onetime, persistence, terminal
+from nodes import protocol
+from nodes.context import Context
+
+PLAN = "Subgoal 1: Calculate the clips sold in May.; Subgoal 2: Calculate the total."
+RIGHT = protocol.render_reasoning("May: 48 / 2 = 24, so 48 + 24 = 72 in all. The answer is 72.", PLAN)
+GROUND_RIGHT = "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)"
+GROUND_WRONG = "R1 = Calculator(48 / 2); R2 = Calculator(R1)"  # drops a term of the reasoning: 24
+
+
+def checked(planner_replies, grounder_replies, **context):
+    models = ScriptedModels(scripted(*planner_replies), scripted(*grounder_replies))
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    settings = {"plan_reasoning": "sketch", "plan_retries": 2} | context
+    return crosscheck.compiled(inner).invoke({"task": TASK}, context=Context(**settings)), models
+
+
+def test_a_run_that_agrees_with_its_reasoning_is_not_rerun():
+    state, models = checked([RIGHT], [GROUND_RIGHT])
+    assert state["answer"] == "72" and state["agreed"] is True
+    assert len(state["attempts"]) == 1 and state["model_calls"] == 2
+    assert all("temperature" not in call for call in models.by_role["planner"].calls)
+
+
+def test_a_disagreeing_run_is_rerun_sampled_until_one_agrees():
+    state, models = checked([RIGHT, RIGHT], [GROUND_WRONG, GROUND_RIGHT], vote_temperature=0.9, sampling_seed=10)
+    assert [a["answer"] for a in state["attempts"]] == ["24", "72"]
+    assert state["answer"] == "72" and state["agreed"] is True
+    assert state["actions"][-1]["observation"] == "72"  # the agreeing run's trace, not the greedy one's
+    assert state["model_calls"] == 4
+    options = [(call.get("temperature", 0.0), call.get("seed")) for call in models.by_role["planner"].calls]
+    assert options == [(0.0, None), (0.9, 11)]
+
+
+def test_when_no_run_agrees_the_greedy_runs_executed_answer_stands():
+    state, _ = checked([RIGHT] * 3, [GROUND_WRONG] * 3)
+    assert len(state["attempts"]) == 3  # the greedy run and plan_retries=2 more, then it stops
+    assert state["answer"] == "24" and state["agreed"] is False  # executed, never the reasoning's 72
+
+
+def test_the_answer_is_always_an_executed_one():
+    # the reasoning states 70, the plan executes to 72: they never agree, and 70 is never answered
+    wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
+    state, _ = checked([wrong_sum] * 2, [GROUND_RIGHT] * 2, plan_retries=1)
+    assert state["answer"] == "72" and state["agreed"] is False and len(state["attempts"]) == 2
+
+
+def test_a_failing_run_is_rerun():
+    state, _ = checked([RIGHT, RIGHT], ["this is not an action", GROUND_RIGHT])
+    assert state["attempts"][0]["answer"] is None and state["attempts"][0]["error"]
+    assert state["answer"] == "72" and state["agreed"] is True
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
+        ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
+        ({"plan_retries": -1}, "plan_retries must be from 0 to 8"),
+        ({"plan_retries": 9, "plan_reasoning": "sketch"}, "plan_retries must be from 0 to 8"),
+    ],
+)
+def test_bad_settings_are_clear_errors(settings, message):
+    with pytest.raises(ValueError, match=message):
+        Context(**settings)
+
+
+def test_cli_wraps_the_formulation_and_prints_each_run(capsys):
+    args = cli.parser().parse_args(["run", "x", "--plan-reasoning", "sketch", "--plan-retries", "3"])
+    context = cli.context_from(args)
+    assert context.plan_retries == 3
+    assert cli.rerun("onetime", context).name == "lumos-onetime-crosscheck"
+    assert cli.rerun("onetime", Context()) is onetime.graph
+    models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    graph = persistence.with_checkpointer(crosscheck.compiled(inner), InMemorySaver())
+    context = Context(plan_reasoning="sketch", plan_retries=2)
+    assert terminal.run(graph, context, task=TASK, thread_id="t", durable=False) == 0
+    printed = capsys.readouterr().out
+    assert "[attempt]  run 1 (greedy): 24" in printed and "[attempt]  run 2 (sample 1): 72" in printed
+    assert "[settle]  cross-check: 72 (run 2 agrees with its reasoning)" in printed
+    assert printed.rstrip().endswith("Answer: 72")
+
+
+def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):
+    models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
+    graph = crosscheck.compiled(onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime"))
+    context = Context(plan_reasoning="sketch", plan_retries=2)
+    [row] = harness.run(graph, [{"id": "1", "task": TASK, "gold": "72"}], context, tmp_path / "t.jsonl")
+    assert row["correct"] and row["vote_answers"] == ["24", "72"]
+    assert (row["agreed"], row["chosen"], row["model_calls"]) == (True, 1, 4)
+    assert row["reasoning"].endswith("The answer is 72.")
