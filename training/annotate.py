@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from evaluation.metrics import gold_number
 from nodes import protocol
 from training.records import Record
 
@@ -232,6 +233,6 @@ def convert(row: Mapping[str, Any], model: BaseChatModel, *, source: str = "llm"
         subgoals=subgoals,
         actions=actions,
         results=results,
-        answer=re.sub(r"(\d),(\d)", r"\1\2", str(row["answer"]).split("####")[-1]).strip(),
+        answer=gold_number(str(row["answer"])),
         source=source,
     )

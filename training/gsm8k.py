@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from evaluation.metrics import gold_number
 from training.records import Record
 
 ANNOTATION = re.compile(r"<<(?P<expr>[^<>=]*)=(?P<value>[^<>=]*)>>")
@@ -168,6 +169,6 @@ def convert(row: Mapping[str, Any]) -> Record:
         subgoals=subgoals,
         actions=actions,
         results=results,
-        answer=re.sub(r"(\d),(\d)", r"\1\2", gold).strip(),
+        answer=gold_number(gold),
         source="gsm8k-steps",
     )
