@@ -78,7 +78,7 @@ def ground(
         return {"error": str(err), "stop_reason": "error"}
     update: dict[str, Any] = {"ground_outputs": [text], "model_calls": 1}
     try:
-        actions = protocol.parse_actions(text)
+        actions = protocol.parse_actions(text, drop_unfinished=grammar.is_constrained(context))
     except protocol.ParseError as err:
         return update | {
             "error": f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}",

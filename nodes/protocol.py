@@ -177,11 +177,21 @@ def inline_calculator(rhs: str) -> str | None:
     return formula if pieces and _FORMULA_TEXT.fullmatch(formula) else None
 
 
-def parse_actions(text: str) -> list[Action]:
-    """Parse a grounder output: assignments separated by ``; ``."""
+def parse_actions(text: str, *, drop_unfinished: bool = False) -> list[Action]:
+    """Parse a grounder output: assignments separated by ``; ``.
+
+    With ``drop_unfinished`` a last action that does not parse is dropped when others come before
+    it: an output decoded under the grounder grammar fails to parse only when the token limit cut
+    it short (a model repeating itself), and the actions before the cut are whole.
+    """
     pieces = _split_top_level(text.strip())
     if not pieces:
         raise ParseError("expected at least one action", text)
+    if drop_unfinished and len(pieces) > 1:
+        try:
+            parse_action(pieces[-1])
+        except ParseError:
+            pieces = pieces[:-1]
     return [parse_action(piece) for piece in pieces]
 
 

@@ -144,6 +144,22 @@ def test_protocol_failures_end_the_run_with_the_error_recorded(plan, ground, mes
     assert state["answer"] is None and state["stop_reason"] == "error"
 
 
+# a grounder repeating itself until max_new_tokens: under the grammar only a cut makes it unparseable
+CUT = "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1); R3 = Calculator(R2 + R1); R4 = Calculator(R3 +"
+
+
+def test_a_constrained_output_cut_at_the_token_limit_runs_its_whole_actions():
+    state, _ = run(onetime, scripted("Subgoal 1: Clips in May.; Subgoal 2: Total."), scripted(CUT))
+    assert [a["outputs"] for a in state["actions"]] == [["R1"], ["R2"], ["R3"]]
+    assert state["answer"] == "96" and state["ground_outputs"] == [CUT]  # the raw cut output stays in the trace
+
+
+@pytest.mark.parametrize("context", [{"constrained": False}, {"profile": "lumos"}])
+def test_an_unconstrained_cut_output_is_still_an_error(context):
+    state, _ = run(onetime, scripted("Subgoal 1: Clips in May.; Subgoal 2: Total."), scripted(CUT), **context)
+    assert "unbalanced parentheses" in state["error"] and state["stop_reason"] == "error"
+
+
 def test_bad_input_gets_a_clear_error_without_any_model_call():
     models = ScriptedModels(scripted(), scripted())
     graph = iterative.build(models=models, tools=TOOLS).compile()

@@ -145,3 +145,14 @@ def test_arithmetic_around_calculator_calls_is_inlined_into_one_formula():
     for broken in ("R1 = Calculator(2) then more", "R1 = Calculator(3) + Calculator(", "R1 = Count(1) + 1"):
         with pytest.raises(protocol.ParseError, match="after the action's closing parenthesis"):
             protocol.parse_action(broken)
+
+
+def test_parse_actions_drops_only_an_unfinished_last_action_when_asked():
+    cut = "R1 = Calculator(2 + 3); R2 = QA([R1], Question: Did the"
+    with pytest.raises(protocol.ParseError, match="unbalanced parentheses"):
+        protocol.parse_actions(cut)
+    assert [a["outputs"] for a in protocol.parse_actions(cut, drop_unfinished=True)] == [["R1"]]
+    with pytest.raises(protocol.ParseError):  # nothing whole before the cut: still an error
+        protocol.parse_actions("R1 = Calculator(2 +", drop_unfinished=True)
+    with pytest.raises(protocol.ParseError):  # a bad action before the last is not a cut
+        protocol.parse_actions("R1 = ???; R2 = Calculator(1)", drop_unfinished=True)
