@@ -85,7 +85,7 @@ def fan_out(state: LumosInput, runtime: Runtime[Context]) -> list[Send]:
 
 def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLumosGraph) -> dict[str, Any]:
     """Run the voted formulation once: greedy for sample 0, sampled with its own seed otherwise."""
-    context = context_of(runtime)
+    context = dataclasses.replace(context_of(runtime), votes=1, plan_retries=0)  # one run each
     sample = state["sample"]
     if sample > 0:
         context = dataclasses.replace(

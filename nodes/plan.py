@@ -26,6 +26,11 @@ def invalid_input(state: LumosState, context: Context, domains: Collection[str])
         return f"the task has {len(task)} characters; the limit is {context.max_task_chars} (max_task_chars)"
     if domain_of(state, context) not in domains:
         return f"unknown domain {domain_of(state, context)!r}; available: {', '.join(sorted(domains))}"
+    if context.votes > 1 or context.plan_retries:  # settings of the wrappers, never of one run
+        return (
+            "votes and plan_retries rerun whole tasks: wrap the graph in graphs.voting or "
+            "graphs.crosscheck (`lumos run` and `lumos eval` do) instead of setting them on it"
+        )
     return None
 
 

@@ -98,3 +98,13 @@ def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):
     assert row["correct"] and row["vote_answers"] == ["24", "72"]
     assert (row["agreed"], row["chosen"], row["model_calls"]) == (True, 1, 4)
     assert row["reasoning"].endswith("The answer is 72.")
+
+
+@pytest.mark.parametrize("settings", [{"votes": 3}, {"plan_retries": 2, "plan_reasoning": "sketch"}])
+def test_a_bare_formulation_graph_refuses_rerun_settings_it_cannot_honour(settings):
+    # e.g. a `langgraph dev` client setting them on lumos_onetime: an error, not a silent single run
+    models = ScriptedModels(scripted(RIGHT), scripted(GROUND_RIGHT))
+    graph = onetime.build(models=models, tools=TOOLS).compile()
+    state = graph.invoke({"task": TASK}, context=Context(**settings))
+    assert "wrap the graph in graphs.voting or graphs.crosscheck" in state["error"]
+    assert models.by_role["planner"].calls == []
