@@ -98,3 +98,18 @@ def test_cli_wraps_the_formulation_when_votes_exceed_one():
 def test_votes_must_be_positive():
     with pytest.raises(ValueError, match="votes"):
         Context(votes=0)
+
+
+def test_lumos_run_prints_every_run_and_the_tally(capsys):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from graphs import persistence, terminal
+
+    plan = "Subgoal 1: Clips in May."
+    models = ScriptedModels(scripted(plan, plan), scripted(*["R1 = Calculator(48 / 2)"] * 2))
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    graph = persistence.with_checkpointer(voting.compiled(inner), InMemorySaver())
+    assert terminal.run(graph, Context(votes=2), task=TASK, thread_id="t", durable=False) == 0
+    printed = capsys.readouterr().out
+    assert "[attempt]  run 1 (greedy): 24" in printed and "[attempt]  run 2 (sample 1): 24" in printed
+    assert "[vote]  vote: 24 (2 runs agree)" in printed
