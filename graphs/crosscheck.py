@@ -19,7 +19,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graphs.binding import CompiledLumosGraph
-from graphs.voting import COPIED, Attempt, AttemptInput, attempt, vote_key
+from graphs.voting import Attempt, AttemptInput, attempt, kept_run, vote_key
 from nodes import protocol
 from nodes.context import Context, context_of, domain_of
 from nodes.state import LumosInput, LumosState
@@ -71,11 +71,7 @@ def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
     context = context_of(runtime)
     runs = sorted(state["attempts"], key=lambda a: a["sample"])
     chosen = next((run for run in runs if agrees(run, context)), runs[0])
-    update = {key: chosen["state"][key] for key in COPIED if key in chosen["state"]}
-    update["model_calls"] = sum(run["state"].get("model_calls", 0) for run in runs)
-    update["agreed"] = agrees(chosen, context)
-    update["chosen"] = chosen["sample"]
-    return update
+    return kept_run(chosen, runs) | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
 
 
 def build(inner: CompiledLumosGraph) -> StateGraph[CrossCheckState, Context, LumosInput, CrossCheckState]:

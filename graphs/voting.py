@@ -105,19 +105,23 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     }
 
 
-COPIED = (  # the winning run's trace; model_calls is summed over every run instead
+_COPIED = (  # the kept run's trace; model_calls is summed over every run instead
     *("subgoals", "reasoning", "plan_outputs", "ground_outputs", "pending", "actions", "memory"),
     *("subgoal_results", "reviews", "stop_reason", "answer", "error"),
 )
 
 
+def kept_run(kept: Attempt, attempts: list[Attempt]) -> dict[str, Any]:
+    """Return the state update that keeps one run's trace and counts every run's model calls."""
+    update = {key: kept["state"][key] for key in _COPIED if key in kept["state"]}
+    update["model_calls"] = sum(a["state"].get("model_calls", 0) for a in attempts)
+    return update
+
+
 def vote(state: VotingState) -> dict[str, Any]:
     """Keep the majority answer and the winning run's trace; count every run's model calls."""
     winner, count = majority(state["attempts"])
-    update = {key: winner["state"][key] for key in COPIED if key in winner["state"]}
-    update["model_calls"] = sum(a["state"].get("model_calls", 0) for a in state["attempts"])
-    update["vote_count"] = count
-    return update
+    return kept_run(winner, state["attempts"]) | {"vote_count": count}
 
 
 def build(inner: CompiledLumosGraph) -> StateGraph[VotingState, Context, LumosInput, VotingState]:

@@ -187,12 +187,13 @@ def parse_actions(text: str, *, drop_unfinished: bool = False) -> list[Action]:
     pieces = _split_top_level(text.strip())
     if not pieces:
         raise ParseError("expected at least one action", text)
-    if drop_unfinished and len(pieces) > 1:
-        try:
-            parse_action(pieces[-1])
-        except ParseError:
-            pieces = pieces[:-1]
-    return [parse_action(piece) for piece in pieces]
+    actions = [parse_action(piece) for piece in pieces[:-1]]
+    try:
+        actions.append(parse_action(pieces[-1]))
+    except ParseError:
+        if not (drop_unfinished and actions):
+            raise
+    return actions
 
 
 def render_action(action: Action) -> str:
