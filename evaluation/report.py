@@ -17,6 +17,7 @@ FORMULATION_LABEL = {
     "direct": "Direct",
 }
 BENCHMARK_LABEL = {"gsm8k": "GSM8K", "svamp": "SVAMP", "strategyqa": "StrategyQA", "hotpotqa": "HotpotQA"}
+REBUILT_MARK = "†"  # marks runs whose summary carries a provenance note instead of a trace
 METRIC_LABEL = {
     "accuracy_strict": "strict",
     "accuracy_numeric": "numeric",
@@ -135,8 +136,9 @@ def details(summaries: list[dict[str, Any]]) -> str:
         scores = ", ".join(f"{METRIC_LABEL[m]} {pct(v)}" for m, v in s["metrics"].items())
         well_formed = "n/a" if s.get("well_formed") is None else pct(s["well_formed"])
         tokens = f"{s['prompt_tokens_per_example']:.0f} / {s['generated_tokens_per_example']:.0f}"
+        size = f"{s['examples']} {REBUILT_MARK}" if s.get("provenance") else str(s["examples"])
         lines.append(
-            f"| {BENCHMARK_LABEL[s['benchmark']]} | {label(s)} | {s['model']} | {s['examples']} | {scores} "
+            f"| {BENCHMARK_LABEL[s['benchmark']]} | {label(s)} | {s['model']} | {size} | {scores} "
             f"| {well_formed} | {s['errors']} | {s['seconds_per_example']:.1f} | {tokens} "
             f"| `{s.get('command', '')}` |"
         )
@@ -153,6 +155,9 @@ def markdown(summaries: list[dict[str, Any]], chart: str | None = None) -> str:
     if chart:
         parts.append(f"![results]({chart})\n")
     parts.append(details(summaries))
+    # a summary kept without its trace says where its figures come from
+    for provenance in dict.fromkeys(s["provenance"] for s in summaries if s.get("provenance")):
+        parts.append(f"{REBUILT_MARK} {provenance}\n")
     return "\n".join(parts)
 
 

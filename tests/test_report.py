@@ -119,3 +119,16 @@ def test_runs_with_other_settings_get_their_own_rows_named_by_what_differs():
         "| small | Lumos-O (votes 5) | 20.0 |",
     ]
     assert report.label(runs[1]) == "Lumos-O (votes 5)"
+
+
+def test_a_rebuilt_summary_is_marked_and_its_provenance_printed_once():
+    note = "rebuilt from an older table; the trace was not kept"
+    rebuilt = [
+        summary("gsm8k", "cot", "small", {"accuracy_strict": 0.25, "accuracy_numeric": 0.3}, provenance=note),
+        summary("svamp", "cot", "small", {"accuracy_strict": 0.5, "accuracy_numeric": 0.5}, provenance=note),
+        summary("gsm8k", "iterative", "small", {"accuracy_strict": 0.1, "accuracy_numeric": 0.125}),
+    ]
+    text = report.markdown(rebuilt)
+    assert "| GSM8K | CoT | small | 100 † |" in text
+    assert "| GSM8K | Lumos-I | small | 100 |" in text
+    assert text.count(note) == 1 and text.rstrip().endswith(f"† {note}")
