@@ -229,6 +229,15 @@ def check_resumable(out: Path, config: dict[str, Any]) -> None:
         )
 
 
+def code_versions(out: Path, current: list[str]) -> list[str]:
+    """Return the code versions that wrote rows to a trace: the earlier runs' ones, then this run's."""
+    path = summary_path(out)
+    before = []
+    if out.exists() and path.exists():
+        before = json.loads(path.read_text(encoding="utf-8")).get("code", [])
+    return list(dict.fromkeys([*before, *current]))
+
+
 def write_summary(out: Path, summary: dict[str, Any], table: str) -> None:
     """Write the summary JSON and the markdown table beside the trace file."""
     summary_path(out).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -252,6 +261,7 @@ def evaluate(
     """
     benchmark, formulation = info["benchmark"], info["formulation"]
     check_resumable(out, info["config"])
+    info = info | {"code": code_versions(out, info.get("code", []))}
     out.parent.mkdir(parents=True, exist_ok=True)
 
     def save() -> dict[str, Any]:

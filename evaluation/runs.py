@@ -1,6 +1,7 @@
 """Naming and bookkeeping of evaluation runs: output paths, model labels, the command, the corpus."""
 
 import shlex
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,21 @@ def distractor_corpus(data: Path, directory: Path) -> Path | None:
         directory.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     return path
+
+
+def code_version() -> str | None:
+    """Return the git commit of this checkout (``+dirty`` with uncommitted changes), or None outside git."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(root), *argv], capture_output=True, text=True, timeout=10, check=True
+        )
+        return done.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):  # no git, or an installed copy outside a checkout
+        return None
+    return commit + ("+dirty" if dirty else "")

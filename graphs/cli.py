@@ -194,6 +194,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "judge": args.judge,
         "command": command,
+        "code": [version] if (version := runs.code_version()) else [],
         "config": {"data": str(data.resolve()), "seed": args.seed, **dataclasses.asdict(context)},
     }
     grader = None

@@ -373,3 +373,38 @@ def test_a_setting_added_since_the_run_started_resumes_at_its_default(tmp_path):
     check_resumable(out, {"shots": 4, "selection": "fixed"})  # new field, default value: same run
     with pytest.raises(ValueError, match=r"selection differ"):
         check_resumable(out, {"shots": 4, "selection": "similar"})
+
+
+def test_a_summary_lists_every_code_version_that_wrote_its_rows(tmp_path):
+    models = ScriptedModels(scripted("The answer is 2."), scripted("The answer is 2."))
+    graph = baselines.build("cot", models=models, domains={"maths"}).compile()
+    out = tmp_path / "gsm8k-cot-fake.jsonl"
+    info = {"benchmark": "gsm8k", "formulation": "cot", "model": "fake", "command": "c", "config": {}}
+    first = harness.evaluate(graph, [{"id": "1", "task": "1 + 1?", "gold": "2"}], Context(), out, info | {"code": ["aaa"]})
+    assert first["code"] == ["aaa"]
+    examples = [{"id": str(k), "task": "1 + 1?", "gold": "2"} for k in (1, 2)]
+    resumed = harness.evaluate(graph, examples, Context(), out, info | {"code": ["bbb+dirty"]})
+    assert resumed["code"] == ["aaa", "bbb+dirty"] and resumed["examples"] == 2
+    again = harness.evaluate(graph, examples, Context(), out, info | {"code": ["bbb+dirty"]})
+    assert again["code"] == ["aaa", "bbb+dirty"]
+
+
+def test_code_version_is_this_checkouts_commit_or_none_without_git(monkeypatch):
+    import subprocess
+
+    from evaluation import runs
+
+    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
+    assert runs.code_version().split("+")[0] == head.stdout.strip()
+    monkeypatch.setenv("PATH", "/nonexistent")  # no git to ask
+    assert runs.code_version() is None
+
+
+def test_cli_eval_records_the_code_version(recorder, tmp_path, monkeypatch):
+    from graphs import cli
+
+    monkeypatch.setattr("evaluation.runs.code_version", lambda: "0123456789ab")
+    data = write(tmp_path / "dev.jsonl", [{"id": "g", "question": "Q?", "answer": "#### 2"}])
+    assert cli.main(["eval", "--data", str(data), "--formulation", "cot", "--model", "tiny.gguf"]) == 0
+    summary = json.loads((tmp_path / "runs" / "gsm8k-cot-tiny.summary.json").read_text())
+    assert summary["code"] == ["0123456789ab"]
