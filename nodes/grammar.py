@@ -22,13 +22,12 @@ SEPARATOR = "; "  # between Lumos-O subgoals and between actions (protocol.rende
 # a subgoal's description: one line, starting with a letter or digit (so it is never blank)
 _TEXT = r"[A-Za-z0-9] [^\n]*"
 _PLAN_TEXT = r"[A-Za-z0-9] [^\n;]*"  # Lumos-O: `;` only ever separates subgoals
-_VARIABLE = r'"R" [1-9] [0-9]*'
 # balanced (), [] and {}: protocol splits actions on `;` outside all three and matches () itself
 _ARGS = r'([^()\[\]{}\n] | "(" args ")" | "[" args "]" | "{" args "}")*'
 # what the Calculator evaluates (tools/maths.py): numbers, operators, comparisons, variables and
 # parentheses; no words, units or names, which only make the call fail
 _FORMULA_CHAR = r"[0-9 .,+*/^%<>=!$-]"
-_INLINE_CHAR = r"[0-9 .+*/^%R-]"  # protocol.inline_calculator: `Calculator(9 * 3) + Calculator(8) / 2`
+_INLINE_CHAR = r"[0-9 .+*/^%-]"  # protocol.inline_calculator: `Calculator(9 * 3) + Calculator(8) / 2`
 
 
 def is_constrained(context: Context) -> bool:
@@ -73,7 +72,33 @@ def plan_onetime(max_subgoals: int, *, reasoning: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ground(actions: Collection[str]) -> str:
+MAX_OUTPUTS = 4  # variables one action may assign (``R5, R6 = SolveEquation(...)``)
+_AFTER_VARIABLE = r"[ +*/^%<>=!-]"  # a formula character that cannot extend or glue onto `Rk`
+_AFTER_INLINE_VARIABLE = r"[ +*/^%-]"
+
+
+def _digits_upto(limit: str, *, leading_zero: bool) -> str:
+    """Return GBNF for the digit strings of ``len(limit)`` digits that are at most ``limit``."""
+    low = "0" if leading_zero else "1"
+    head = limit[0]
+    if len(limit) == 1:
+        return f"[{low}-{head}]"
+    choices = []
+    if head > low:
+        choices.append(f"[{low}-{chr(ord(head) - 1)}]" + " [0-9]" * (len(limit) - 1))
+    choices.append(f'"{head}" ({_digits_upto(limit[1:], leading_zero=True)})')
+    return " | ".join(choices)
+
+
+def _variables(count: int) -> str:
+    """Return GBNF for ``R1`` .. ``R<count>`` as a digit trie (a flat list of names multiplies
+    llama.cpp's grammar stacks, and its sampler checks every vocabulary token against each one)."""
+    digits = str(count)
+    lengths = [f"[1-9]{' [0-9]' * (n - 1)}" for n in range(1, len(digits))]
+    return f'"R" ({" | ".join([*lengths, _digits_upto(digits, leading_zero=False)])})'
+
+
+def ground(actions: Collection[str], *, assigned: int = 0, max_variables: int = 32) -> str:
     """Return the grammar of a grounder output over the domain's action names.
 
     ``R1 = Name(args)``, multi-assignment ``R5, R6 = Name(args)``, passthrough ``R3 = R2`` and the
@@ -81,29 +106,59 @@ def ground(actions: Collection[str]) -> str:
     calls, which the protocol inlines into one formula (``R1 = Calculator(9 * 3) + Calculator(8)``).
     A Calculator formula holds only what the tool evaluates: numbers, operators, comparisons,
     variables and parentheses (``Calculator(60 mph x 3 hours)`` cannot be written).
+
+    Variables are numbered as Lumos numbers them, globally and in order: ``assigned`` variables
+    (``R1`` .. ``R<assigned>``, earlier subgoals' in Lumos-I) exist before this output, each action
+    assigns the next ones, and at most ``max_variables`` new ones are written. A passthrough or a
+    Calculator formula can only name a variable assigned before it (``R3 = Calculator(R1 + R3)``
+    always fails); other actions' free-text arguments are not checked.
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")
+    if assigned < 0 or max_variables < 1:
+        raise ValueError("assigned must be >= 0 and max_variables >= 1")
     others = sorted(set(actions) - {protocol.CALCULATOR})
-    rhs = ["var"] + ([f'({" | ".join(literal(name) for name in others)}) "(" args ")"'] if others else [])
-    rules = [
-        f'root ::= action ({literal(SEPARATOR)} action)* "\\n"?',
-        'action ::= lhs " = " rhs',
-        f'lhs ::= var (", " var)* | {literal(protocol.OUTPUT)}',
-        f"var ::= {_VARIABLE}",
-        f"args ::= {_ARGS}",
-    ]
-    if protocol.CALCULATOR in actions:
-        rhs += ["calc", "inline"]
-        call = literal(protocol.CALCULATOR + "(")
+    calculator = protocol.CALCULATOR in actions
+    call = literal(protocol.CALCULATOR + "(")
+    top = assigned + max_variables
+    rules = [f'root ::= seq{assigned} "\\n"?', f"args ::= {_ARGS}"]
+    if others:
+        rules.append(f'call ::= ({" | ".join(literal(name) for name in others)}) "(" args ")"')
+    for n in range(assigned, top + 1):
+        names = [f"R{k}" for k in range(1, n + 1)]  # the variables that exist before this action
+        rhs = (["call"] if others else []) + ([f"var{n}"] if names else [])
+        if calculator:
+            rhs += [f"calc{n}", f"inline{n}"]
+        steps = [f"out{n} ({literal(SEPARATOR)} seq{n})?"]  # `Output = ...` assigns no Rk
+        for k in range(1, min(MAX_OUTPUTS, top - n) + 1):
+            lhs = literal(", ".join(f"R{n + j}" for j in range(1, k + 1)) + " = ")
+            steps.append(f"{lhs} rhs{n} ({literal(SEPARATOR)} seq{n + k})?")
         rules += [
-            f'calc ::= {call} formula ")"',
-            "formula ::= term+",
-            f'term ::= {_FORMULA_CHAR} | var | "(" formula ")"',
-            # protocol.inline_calculator reads only plain arithmetic around and inside the calls
-            f'inline ::= {call} arith ")" (aterm | {call} arith ")")+',
-            "arith ::= aterm*",
-            f'aterm ::= {_INLINE_CHAR} | "(" arith ")"',
+            f"seq{n} ::= {' | '.join(steps)}",
+            f"out{n} ::= {literal(protocol.OUTPUT + ' = ')} rhs{n}",
+            f"rhs{n} ::= {' | '.join(rhs)}",
         ]
-    rules.insert(2, f"rhs ::= {' | '.join(rhs)}")
+        if names:
+            rules.append(f"var{n} ::= {_variables(n)}")
+        if not calculator:
+            continue
+        if names:  # a variable is followed by an operator, a space, a group or the formula's end
+            rules += [
+                f"formula{n} ::= piece{n}+ var{n}? | var{n}",
+                f'piece{n} ::= {_FORMULA_CHAR} | "(" formula{n} ")" | var{n} {_AFTER_VARIABLE} '
+                f'| var{n} "(" formula{n} ")"',
+                f"arith{n} ::= apiece{n}* var{n}?",
+                f'apiece{n} ::= {_INLINE_CHAR} | "(" arith{n} ")" | var{n} {_AFTER_INLINE_VARIABLE} '
+                f'| var{n} "(" arith{n} ")"',
+                f'inline{n} ::= {call} arith{n} ")" (apiece{n} | {call} arith{n} ")")+ var{n}?',
+            ]
+        else:
+            rules += [
+                f"formula{n} ::= piece{n}+",
+                f'piece{n} ::= {_FORMULA_CHAR} | "(" formula{n} ")"',
+                f"arith{n} ::= apiece{n}*",
+                f'apiece{n} ::= {_INLINE_CHAR} | "(" arith{n} ")"',
+                f'inline{n} ::= {call} arith{n} ")" (apiece{n} | {call} arith{n} ")")+',
+            ]
+        rules.append(f'calc{n} ::= {call} formula{n} ")"')
     return "\n".join(rules) + "\n"

@@ -25,6 +25,17 @@ def groundings_so_far(state: LumosState) -> list[str]:
     return [protocol.render_actions(lines[k]) for k in sorted(lines) if k > 0]
 
 
+def variables_assigned(state: LumosState) -> int:
+    """Return the highest k of the ``Rk`` that executed actions assigned (0 before any): the next is k+1."""
+    indices = [
+        protocol.variable_index(name)
+        for action in state.get("actions", [])
+        for name in action["outputs"]
+        if protocol.VARIABLE.fullmatch(name)
+    ]
+    return max(indices, default=0)
+
+
 def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
     """Return the action names that are not in the domain's action set (passthrough is allowed)."""
     return [a["name"] for a in actions if a["name"] and a["name"] not in available]
@@ -72,7 +83,11 @@ def ground(
             turns=turns,
             system=prompts.INSTRUCT_GROUND_SYSTEM,
             examples=examples,
-            grammar=grammar.ground(action_sets[domain]) if grammar.is_constrained(context) else None,
+            grammar=grammar.ground(
+                action_sets[domain], assigned=variables_assigned(state), max_variables=context.max_actions
+            )
+            if grammar.is_constrained(context)
+            else None,
         )
     except ModelCallError as err:
         return {"error": str(err), "stop_reason": "error"}

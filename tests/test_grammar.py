@@ -2,6 +2,7 @@
 
 import ctypes
 import random
+import re
 
 import pytest
 from fakes import ScriptedModels, scripted
@@ -35,42 +36,66 @@ _FORMULA_CHARS = "0123456789 +-*/^.,%<>=!$"
 
 
 def random_args(
-    rng: random.Random, depth: int = 0, *, chars: str = _ARG_CHARS, brackets: str = "()[]{}", least: int = 0
+    rng: random.Random,
+    depth: int = 0,
+    *,
+    chars: str = _ARG_CHARS,
+    brackets: str = "()[]{}",
+    least: int = 0,
+    variables: int = 12,
 ) -> str:
-    """Random text of ``chars``, variables and nested ``brackets`` pairs (at least ``least`` parts)."""
+    """Random text of ``chars``, variables ``R1``..``R<variables>`` and nested ``brackets`` pairs.
+
+    At least ``least`` parts; a variable is followed by a space, so it never runs into a digit.
+    """
     parts = []
     for _ in range(rng.randint(least, 4)):
         roll = rng.random()
         if roll < 0.15 and depth < 3:
             pair = rng.randrange(0, len(brackets), 2)
-            inner = random_args(rng, depth + 1, chars=chars, brackets=brackets, least=least)
+            inner = random_args(rng, depth + 1, chars=chars, brackets=brackets, least=least, variables=variables)
             parts.append(brackets[pair] + inner + brackets[pair + 1])
-        elif roll < 0.3:
-            parts.append(f"R{rng.randint(1, 12)}")
+        elif roll < 0.3 and variables:
+            parts.append(f"R{rng.randint(1, variables)} ")
         else:
             parts.append("".join(rng.choice(chars) for _ in range(rng.randint(1, 6))))
     return "".join(parts)
 
 
-def random_formula(rng: random.Random) -> str:
-    """A random Calculator formula: what the tool evaluates, never empty."""
-    return random_args(rng, chars=_FORMULA_CHARS, brackets="()", least=1)
+def random_formula(rng: random.Random, variables: int) -> str:
+    """A random Calculator formula over the variables assigned so far: what the tool evaluates, never empty."""
+    while not (formula := random_args(rng, chars=_FORMULA_CHARS, brackets="()", least=1, variables=variables)).strip():
+        pass  # blank: the protocol strips it to an empty call
+    return formula
 
 
-def random_action(rng: random.Random, names: list[str]) -> tuple[str, str]:
-    outputs = ", ".join(f"R{rng.randint(1, 30)}" for _ in range(rng.choice([1, 1, 1, 2, 3])))
+def random_action(rng: random.Random, names: list[str], assigned: int) -> tuple[str, str, int]:
+    """A random valid action after ``assigned`` variables: its text, its name, the variables it assigns."""
+    count = rng.choice([1, 1, 1, 2, 3])
+    outputs = ", ".join(f"R{assigned + k}" for k in range(1, count + 1))
     if rng.random() < 0.1:
-        outputs = protocol.OUTPUT
-    if rng.random() < 0.1:
-        return f"{outputs} = R{rng.randint(1, 30)}", ""
+        outputs, count = protocol.OUTPUT, 0
+    if rng.random() < 0.1 and assigned:
+        return f"{outputs} = R{rng.randint(1, assigned)}", "", count
     name = rng.choice(names)
-    args = random_formula(rng) if name == protocol.CALCULATOR else random_args(rng)
-    return f"{outputs} = {name}({args})", name
+    args = random_formula(rng, assigned) if name == protocol.CALCULATOR else random_args(rng)
+    return f"{outputs} = {name}({args})", name, count
 
 
 def random_grounding(rng: random.Random, names: list[str]) -> tuple[str, list[str]]:
-    actions = [random_action(rng, names) for _ in range(rng.randint(1, 5))]
-    return "; ".join(text for text, _ in actions), [name for _, name in actions]
+    texts, used, assigned = [], [], 0
+    for _ in range(rng.randint(1, 5)):
+        text, name, count = random_action(rng, names, assigned)
+        texts.append(text)
+        used.append(name)
+        assigned += count
+    return "; ".join(texts), used
+
+
+def assigned_before(line: str) -> int:
+    """Return how many variables exist before a grounding line: one less than its first ``Rk``."""
+    first = re.match(r"R(\d+)", line)
+    return int(first[1]) - 1 if first else 0
 
 
 FUZZ = [random_grounding(random.Random(seed), sorted(MATHS)) for seed in range(300)]
@@ -81,7 +106,7 @@ FUZZ = [random_grounding(random.Random(seed), sorted(MATHS)) for seed in range(3
 
 @pytest.mark.parametrize(("domain", "line"), list(exemplar_groundings()))
 def test_ground_grammar_accepts_every_exemplar_line(domain, line):
-    assert Grammar(grammar.ground(ACTIONS[domain])).accepts(line)
+    assert Grammar(grammar.ground(ACTIONS[domain], assigned=assigned_before(line))).accepts(line)
 
 
 @pytest.mark.parametrize(("line", "names"), FUZZ[:100])
@@ -113,6 +138,15 @@ def test_ground_grammar_accepts_rendered_actions():
         "R1 = Calculator(2\n+ 3)",  # newline inside the arguments
         "R1 = Calculator(2)\n\n",
         "R1 = Calculator(2);R2 = R1",  # separator is `; `
+        "R1 = Calculator(2); R2 = Calculator(R1 + R2)",  # R2 is not assigned yet: the call would fail
+        "R1 = Calculator(2); R3 = Calculator(R1)",  # variables are numbered in order
+        "R1 = Calculator(2); R2 = R3",
+        "R1 = Calculator(2); R2 = Calculator(R10 - 1)",  # R1 exists, R10 does not
+        "R1 = Calculator(2); R2 = Calculator(R12)",
+        "R1 = Calculator(R1 * 2)",
+        "R1 = Calculator(2) + R2",
+        "R2 = Calculator(2)",  # the first variable is R1
+        "R1, R3 = SolveEquation(x = 1, y = 2)",
         "R1=Calculator(2)",
         "R0 = Calculator(2)",
         "X = Calculator(2)",
@@ -123,6 +157,40 @@ def test_ground_grammar_accepts_rendered_actions():
 )
 def test_ground_grammar_rejects_what_the_grounder_must_not_write(line):
     assert not Grammar(grammar.ground(MATHS)).accepts(line)
+
+
+def test_ground_grammar_numbers_variables_after_those_already_assigned():
+    """Lumos-I: the third subgoal's grounding comes after R1..R4; it assigns R5 on and reads R1..R4."""
+    third = Grammar(grammar.ground(MATHS, assigned=4))
+    assert third.accepts("R5 = Calculator(R4 - R1); R6 = Calculator(R5 / 2)")
+    assert third.accepts("R5, R6 = SolveEquation(R4 = x + y, x = 2 * y); R7 = Calculator(R5 + R6)")
+    assert not third.accepts("R1 = Calculator(2)")  # a new action never reassigns an old variable
+    assert not third.accepts("R5 = Calculator(R5 + 1)")
+
+
+def test_every_derived_maths_grounding_reads_only_variables_assigned_before_it():
+    """Soundness of the numbering: sample the grammar's own language and check every reference."""
+    for assigned in (0, 3):
+        gbnf = Grammar(grammar.ground(MATHS, assigned=assigned, max_variables=6))
+        rng = random.Random(assigned)
+        for _ in range(200):
+            exists = assigned
+            for action in protocol.parse_actions(gbnf.sample(rng)):
+                if action["name"] in ("", protocol.CALCULATOR):
+                    read = [protocol.variable_index(v) for v in protocol.VARIABLE.findall(action["args"])]
+                    assert all(1 <= k <= exists for k in read), action
+                if action["outputs"] != [protocol.OUTPUT]:
+                    indices = [protocol.variable_index(v) for v in action["outputs"]]
+                    assert indices == list(range(exists + 1, exists + 1 + len(indices))), action
+                    exists = indices[-1]
+
+
+def test_ground_grammar_bounds_the_variables_one_output_assigns():
+    bounded = Grammar(grammar.ground(MATHS, max_variables=3))
+    assert bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(R1 + R2); Output = R3")
+    assert not bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); R4 = Calculator(4)")
+    with pytest.raises(ValueError, match="assigned"):
+        grammar.ground(MATHS, assigned=-1)
 
 
 def test_every_string_the_ground_grammar_derives_parses():
@@ -200,7 +268,10 @@ def test_nodes_pass_grammars_only_when_constrained(module, plans):
                 else [grammar.plan_onetime(8)]
             )
             assert [call["grammar"] for call in planner.calls] == expected
-            assert {call["grammar"] for call in grounder.calls} == {grammar.ground({"Calculator"})}
+            # Lumos-I's second grounding comes after R1: it writes R2 and may read R1
+            assigned = [0, 1] if module is iterative else [0]
+            expected_ground = [grammar.ground({"Calculator"}, assigned=n) for n in assigned]
+            assert [call["grammar"] for call in grounder.calls] == expected_ground
         else:
             assert all("grammar" not in call for call in planner.calls + grounder.calls)
 
@@ -250,7 +321,7 @@ def test_llama_cpp_agrees_with_the_python_matcher(small):
         )
     ]
     for domain, line in cases:
-        gbnf = grammar.ground(ACTIONS[domain])
+        gbnf = grammar.ground(ACTIONS[domain], assigned=assigned_before(line))
         assert llama_accepts(small.llama, gbnf, line) == Grammar(gbnf).accepts(line), line
     for ex in EXEMPLARS["maths"]:
         assert llama_accepts(small.llama, grammar.plan_onetime(8), protocol.render_plan(ex["subgoals"]))
@@ -291,7 +362,7 @@ def test_a_constrained_model_only_writes_lines_that_parse(small):
     ],
 )
 def test_ground_grammar_admits_arithmetic_around_calculator_calls_as_the_protocol_does(line):
-    assert Grammar(grammar.ground(MATHS)).accepts(line)
+    assert Grammar(grammar.ground(MATHS, assigned=assigned_before(line))).accepts(line)
     assert all(a["name"] == "Calculator" for a in protocol.parse_actions(line))
 
 
