@@ -91,8 +91,11 @@ def _digits_upto(limit: str, *, leading_zero: bool) -> str:
 
 
 def _variables(count: int) -> str:
-    """Return GBNF for ``R1`` .. ``R<count>`` as a digit trie (a flat list of names multiplies
-    llama.cpp's grammar stacks, and its sampler checks every vocabulary token against each one)."""
+    """Return GBNF for ``R1`` .. ``R<count>`` as a digit trie.
+
+    A flat list of names multiplies llama.cpp's grammar stacks, and its sampler checks every
+    vocabulary token against each stack.
+    """
     digits = str(count)
     lengths = [f"[1-9]{' [0-9]' * (n - 1)}" for n in range(1, len(digits))]
     return f'"R" ({" | ".join([*lengths, _digits_upto(digits, leading_zero=False)])})'
