@@ -127,9 +127,9 @@ def ground(actions: Collection[str], *, assigned: int = 0, max_variables: int = 
     rules = [f'root ::= seq{assigned} "\\n"?', f"args ::= {_ARGS}"]
     if others:
         rules.append(f'call ::= ({" | ".join(literal(name) for name in others)}) "(" args ")"')
-    for n in range(assigned, top + 1):
-        names = [f"R{k}" for k in range(1, n + 1)]  # the variables that exist before this action
-        rhs = (["call"] if others else []) + ([f"var{n}"] if names else [])
+    for n in range(assigned, top + 1):  # n: the variables R1..Rn that exist before this action
+        var = f"var{n}" if n else None
+        rhs = (["call"] if others else []) + ([var] if var else [])
         if calculator:
             rhs += [f"calc{n}", f"inline{n}"]
         steps = [f"out{n} ({literal(SEPARATOR)} seq{n})?"]  # `Output = ...` assigns no Rk
@@ -141,27 +141,24 @@ def ground(actions: Collection[str], *, assigned: int = 0, max_variables: int = 
             f"out{n} ::= {literal(protocol.OUTPUT + ' = ')} rhs{n}",
             f"rhs{n} ::= {' | '.join(rhs)}",
         ]
-        if names:
-            rules.append(f"var{n} ::= {_variables(n)}")
+        if var:
+            rules.append(f"{var} ::= {_variables(n)}")
         if not calculator:
             continue
-        if names:  # a variable is followed by an operator, a space, a group or the formula's end
-            rules += [
-                f"formula{n} ::= piece{n}+ var{n}? | var{n}",
-                f'piece{n} ::= {_FORMULA_CHAR} | "(" formula{n} ")" | var{n} {_AFTER_VARIABLE} '
-                f'| var{n} "(" formula{n} ")"',
-                f"arith{n} ::= apiece{n}* var{n}?",
-                f'apiece{n} ::= {_INLINE_CHAR} | "(" arith{n} ")" | var{n} {_AFTER_INLINE_VARIABLE} '
-                f'| var{n} "(" arith{n} ")"',
-                f'inline{n} ::= {call} arith{n} ")" (apiece{n} | {call} arith{n} ")")+ var{n}?',
-            ]
-        else:
-            rules += [
-                f"formula{n} ::= piece{n}+",
-                f'piece{n} ::= {_FORMULA_CHAR} | "(" formula{n} ")"',
-                f"arith{n} ::= apiece{n}*",
-                f'apiece{n} ::= {_INLINE_CHAR} | "(" arith{n} ")"',
-                f'inline{n} ::= {call} arith{n} ")" (apiece{n} | {call} arith{n} ")")+',
-            ]
-        rules.append(f'calc{n} ::= {call} formula{n} ")"')
+        # a variable is followed by an operator, a space, a group or the formula's end
+        piece = [_FORMULA_CHAR, f'"(" formula{n} ")"']
+        apiece = [_INLINE_CHAR, f'"(" arith{n} ")"']
+        formula, arith, tail = f"piece{n}+", f"apiece{n}*", ""
+        if var:
+            piece += [f"{var} {_AFTER_VARIABLE}", f'{var} "(" formula{n} ")"']
+            apiece += [f"{var} {_AFTER_INLINE_VARIABLE}", f'{var} "(" arith{n} ")"']
+            formula, arith, tail = f"{formula} {var}? | {var}", f"{arith} {var}?", f" {var}?"
+        rules += [
+            f"formula{n} ::= {formula}",
+            f"piece{n} ::= {' | '.join(piece)}",
+            f"arith{n} ::= {arith}",
+            f"apiece{n} ::= {' | '.join(apiece)}",
+            f'inline{n} ::= {call} arith{n} ")" (apiece{n} | {call} arith{n} ")")+{tail}',
+            f'calc{n} ::= {call} formula{n} ")"',
+        ]
     return "\n".join(rules) + "\n"
