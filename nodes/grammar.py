@@ -101,7 +101,7 @@ def _variables(count: int) -> str:
     return f'"R" ({" | ".join([*lengths, _digits_upto(digits, leading_zero=False)])})'
 
 
-def ground(actions: Collection[str], *, assigned: int = 0, max_variables: int = 32) -> str:
+def ground(actions: Collection[str], *, assigned: int = 0, max_actions: int = 32) -> str:
     """Return the grammar of a grounder output over the domain's action names.
 
     ``R1 = Name(args)``, multi-assignment ``R5, R6 = Name(args)``, passthrough ``R3 = R2`` and the
@@ -111,31 +111,36 @@ def ground(actions: Collection[str], *, assigned: int = 0, max_variables: int = 
     variables and parentheses (``Calculator(60 mph x 3 hours)`` cannot be written).
 
     Variables are numbered as Lumos numbers them, globally and in order: ``assigned`` variables
-    (``R1`` .. ``R<assigned>``, earlier subgoals' in Lumos-I) exist before this output, each action
-    assigns the next ones, and at most ``max_variables`` new ones are written. A passthrough or a
-    Calculator formula can only name a variable assigned before it (``R3 = Calculator(R1 + R3)``
-    always fails); other actions' free-text arguments are not checked.
+    (``R1`` .. ``R<assigned>``, earlier subgoals' in Lumos-I) exist before this output and each
+    action assigns the next ones. A passthrough or a Calculator formula can only name a variable
+    assigned before it (``R3 = Calculator(R1 + R3)`` always fails); other actions' free-text
+    arguments are not checked. ``Output = ...`` ends the output: it is the answer, so nothing after
+    it can change it. At most ``max_actions`` new variables are written, and so at most that many
+    actions, ``Output`` included: a looping grounder ends its output where the node's limit is.
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")
-    if assigned < 0 or max_variables < 1:
-        raise ValueError("assigned must be >= 0 and max_variables >= 1")
+    if assigned < 0 or max_actions < 1:
+        raise ValueError("assigned must be >= 0 and max_actions >= 1")
     others = sorted(set(actions) - {protocol.CALCULATOR})
     calculator = protocol.CALCULATOR in actions
     call = literal(protocol.CALCULATOR + "(")
-    top = assigned + max_variables
+    top = assigned + max_actions
     rules = [f'root ::= seq{assigned} "\\n"?', f"args ::= {_ARGS}"]
     if others:
         rules.append(f'call ::= ({" | ".join(literal(name) for name in others)}) "(" args ")"')
-    for n in range(assigned, top + 1):  # n: the variables R1..Rn that exist before this action
+    # n: the variables R1..Rn that exist before this action; fewer than n - assigned actions came
+    # before it, so one more (`Output` too) keeps the output within max_actions
+    for n in range(assigned, top):
         var = f"var{n}" if n else None
         rhs = (["call"] if others else []) + ([var] if var else [])
         if calculator:
             rhs += [f"calc{n}", f"inline{n}"]
-        steps = [f"out{n} ({literal(SEPARATOR)} seq{n})?"]  # `Output = ...` assigns no Rk
+        steps = [f"out{n}"]
         for k in range(1, min(MAX_OUTPUTS, top - n) + 1):
             lhs = literal(", ".join(f"R{n + j}" for j in range(1, k + 1)) + " = ")
-            steps.append(f"{lhs} rhs{n} ({literal(SEPARATOR)} seq{n + k})?")
+            more = f" ({literal(SEPARATOR)} seq{n + k})?" if n + k < top else ""
+            steps.append(f"{lhs} rhs{n}{more}")
         rules += [
             f"seq{n} ::= {' | '.join(steps)}",
             f"out{n} ::= {literal(protocol.OUTPUT + ' = ')} rhs{n}",

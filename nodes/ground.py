@@ -84,7 +84,7 @@ def ground(
             system=prompts.INSTRUCT_GROUND_SYSTEM,
             examples=examples,
             grammar=grammar.ground(
-                action_sets[domain], assigned=variables_assigned(state), max_variables=context.max_actions
+                action_sets[domain], assigned=variables_assigned(state), max_actions=context.max_actions
             )
             if grammar.is_constrained(context)
             else None,

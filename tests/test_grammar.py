@@ -89,6 +89,8 @@ def random_grounding(rng: random.Random, names: list[str]) -> tuple[str, list[st
         texts.append(text)
         used.append(name)
         assigned += count
+        if text.startswith(protocol.OUTPUT):  # the answer ends the output
+            break
     return "; ".join(texts), used
 
 
@@ -171,7 +173,7 @@ def test_ground_grammar_numbers_variables_after_those_already_assigned():
 def test_every_derived_maths_grounding_reads_only_variables_assigned_before_it():
     """Soundness of the numbering: sample the grammar's own language and check every reference."""
     for assigned in (0, 3):
-        gbnf = Grammar(grammar.ground(MATHS, assigned=assigned, max_variables=6))
+        gbnf = Grammar(grammar.ground(MATHS, assigned=assigned, max_actions=6))
         rng = random.Random(assigned)
         for _ in range(200):
             exists = assigned
@@ -185,12 +187,25 @@ def test_every_derived_maths_grounding_reads_only_variables_assigned_before_it()
                     exists = indices[-1]
 
 
-def test_ground_grammar_bounds_the_variables_one_output_assigns():
-    bounded = Grammar(grammar.ground(MATHS, max_variables=3))
-    assert bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(R1 + R2); Output = R3")
+def test_ground_grammar_bounds_the_actions_and_variables_one_output_writes():
+    bounded = Grammar(grammar.ground(MATHS, max_actions=3))
+    assert bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); Output = Calculator(R1 + R2)")
+    assert bounded.accepts("R1 = Calculator(1); R2, R3 = SolveEquation(x + y = 2, x = y)")
     assert not bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); R4 = Calculator(4)")
+    # a 0.5B grounder that had used up its variables went on writing `Output = R1; Output = R2; ...`
+    # past max_actions, and the node rejected the whole output
+    assert not bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); Output = R3")
+    assert not bounded.accepts("R1 = Calculator(1); Output = R1; Output = R1")
     with pytest.raises(ValueError, match="assigned"):
         grammar.ground(MATHS, assigned=-1)
+
+
+def test_output_ends_the_grounding():
+    """``Output`` is the answer (onetime reads it first): an action after it could not change it."""
+    gbnf = Grammar(grammar.ground(MATHS))
+    assert gbnf.accepts("R1 = Calculator(2 * 3); Output = Calculator(R1 + 1)")
+    assert gbnf.accepts("Output = Calculator(2 * 3)\n")
+    assert not gbnf.accepts("Output = Calculator(2 * 3); R1 = Calculator(4)")
 
 
 def test_every_string_the_ground_grammar_derives_parses():
