@@ -64,6 +64,7 @@ def context_from(args: argparse.Namespace) -> Context:
         votes=args.votes,
         vote_temperature=args.vote_temperature,
         plan_retries=args.plan_retries,
+        keep_reasoning=args.keep_reasoning,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
@@ -525,6 +526,12 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         default=Context.plan_retries,
         help="with --plan-reasoning: rerun (sampled) up to K times while the executed answer disagrees "
         "with the reasoning's; the first agreeing run wins, else the greedy one",
+    )
+    run.add_argument(
+        "--keep-reasoning",
+        action="store_true",
+        help="with --plan-reasoning steps and --plan-retries: the reruns keep the greedy run's "
+        "step-by-step solution and sample only the plan and its grounding",
     )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

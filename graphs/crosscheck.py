@@ -5,9 +5,11 @@ With ``--plan-reasoning`` the Lumos-O planner first writes a worked solution tha
 from different modules, so a mismatch flags a plan that lost a step of its reasoning (the commonest
 1.5B failure). ``Context.plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with
 its own seed, until a run's executed answer agrees with its reasoning's, at most that many times.
-The first agreeing run wins; when none agrees the greedy run's answer stands. The answer is always
-an executed one, never the reasoning's. Runs are sequential, so a task whose first run agrees costs
-one run; ``attempts`` records every run, as in voting.
+The first agreeing run wins; when none agrees the greedy run's answer stands. With
+``Context.keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step solution
+and sample only the plan and its grounding, so they look for an execution of that solution. The
+answer is always an executed one, never the reasoning's. Runs are sequential, so a task whose first
+run agrees costs one run; ``attempts`` records every run, as in voting.
 """
 
 import operator
@@ -51,9 +53,15 @@ def run_next(
     state: CrossCheckState, runtime: Runtime[Context], *, inner: CompiledLumosGraph
 ) -> dict[str, Any]:
     """Run the formulation once more: greedy the first time, sampled with a new seed after."""
-    branch = AttemptInput(task=state["task"], sample=len(state.get("attempts", [])))
+    runs = state.get("attempts", [])
+    branch = AttemptInput(task=state["task"], sample=len(runs))
     if "domain" in state:
         branch["domain"] = state["domain"]
+    if runs and context_of(runtime).keep_reasoning:
+        # the greedy solution is the likelier right one: sample only the plan and grounding under it
+        greedy = min(runs, key=lambda a: a["sample"])["state"].get("reasoning")
+        if greedy:
+            branch["reasoning"] = greedy
     return attempt(branch, runtime, inner=inner)
 
 

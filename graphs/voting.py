@@ -85,7 +85,8 @@ def fan_out(state: LumosInput, runtime: Runtime[Context]) -> list[Send]:
 
 def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLumosGraph) -> dict[str, Any]:
     """Run the voted formulation once: greedy for sample 0, sampled with its own seed otherwise."""
-    context = dataclasses.replace(context_of(runtime), votes=1, plan_retries=0)  # one run each
+    # one run each: the rerun settings belong to the wrapper, not to the runs it makes
+    context = dataclasses.replace(context_of(runtime), votes=1, plan_retries=0, keep_reasoning=False)
     sample = state["sample"]
     if sample > 0:
         context = dataclasses.replace(
@@ -94,6 +95,8 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     task = LumosInput(task=state["task"])
     if "domain" in state:
         task["domain"] = state["domain"]
+    if "reasoning" in state:  # a cross-checking rerun that keeps the greedy run's solution
+        task["reasoning"] = state["reasoning"]
     try:
         final = dict(inner.invoke(task, context=context))
     except Exception as err:  # one failing run must not sink the others

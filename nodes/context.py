@@ -45,6 +45,7 @@ class Context:
     votes: int = 1  # graphs/voting.py: runs per task (the first greedy, the rest sampled); majority answer
     vote_temperature: float = 0.7  # the sampled runs' temperature when voting (and cross-checking)
     plan_retries: int = 0  # graphs/crosscheck.py: sampled reruns while execution disagrees with reasoning
+    keep_reasoning: bool = False  # cross-checking, steps: reruns keep the greedy run's solution
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -76,6 +77,11 @@ class Context:
             raise ValueError(
                 "plan_retries checks the executed answer against the planner's reasoning: "
                 "it needs plan_reasoning sketch or steps"
+            )
+        if self.keep_reasoning and not (self.plan_retries and self.plan_reasoning == "steps"):
+            raise ValueError(
+                "keep_reasoning keeps the greedy step-by-step solution for cross-checking reruns: "
+                "it needs plan_reasoning steps and plan_retries"
             )
         if self.plan_retries and self.votes > 1:
             raise ValueError("plan_retries and votes are two ways to rerun a task: choose one")

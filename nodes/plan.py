@@ -51,9 +51,18 @@ def plan(
     mode = context.plan_reasoning if context.profile == "instruct" else "off"
     if mode != "off" and formulation != "onetime":
         return {"error": "plan_reasoning works with the one-time formulation only", "stop_reason": "error"}
+    given = state.get("reasoning")
+    if given is not None and mode != "steps":
+        return {
+            "error": "a given reasoning needs plan_reasoning steps (instruct profile)",
+            "stop_reason": "error",
+        }
     update: dict[str, Any] = {"model_calls": 0}
     solution = None
-    if mode == "steps":  # a step-by-step solution first, in the reasoner's own context
+    if mode == "steps" and given is not None:  # e.g. a cross-checking rerun keeps the greedy solution
+        solution = given
+        emit(runtime, ReasoningEvent(type="reasoning", text=solution))
+    elif mode == "steps":  # a step-by-step solution first, in the reasoner's own context
         try:
             solution = reason.worked_solution(models, context, state)
         except ModelCallError as err:

@@ -32,13 +32,15 @@ class LumosInput(TypedDict):
 
     task: str
     domain: NotRequired[str]
+    # a step-by-step solution to plan under (plan_reasoning "steps"): given, the reasoner is not
+    # asked; otherwise the planning module writes it (cross-checking reruns keep the greedy one's)
+    reasoning: NotRequired[str]
 
 
 class LumosState(LumosInput):
     """Everything a run remembers; list and dict fields accumulate through their reducers."""
 
     subgoals: Annotated[list[str], operator.add]  # descriptions, in plan order
-    reasoning: NotRequired[str]  # the Lumos-O planner's worked solution (--plan-reasoning), for grounding
     plan_outputs: Annotated[list[str], operator.add]  # the planner's raw lines
     ground_outputs: Annotated[list[str], operator.add]  # the grounder's raw lines
     pending: list[Action]  # grounded by the last ground step, not executed yet

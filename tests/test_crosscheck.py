@@ -7,7 +7,7 @@ from test_graphs import TASK, TOOLS
 
 from evaluation import harness
 from graphs import cli, crosscheck, onetime, persistence, terminal
-from nodes import protocol
+from nodes import protocol, reason
 from nodes.context import Context
 
 PLAN = "Subgoal 1: Calculate the clips sold in May.; Subgoal 2: Calculate the total."
@@ -31,7 +31,9 @@ def test_a_run_that_agrees_with_its_reasoning_is_not_rerun():
 
 
 def test_a_disagreeing_run_is_rerun_sampled_until_one_agrees():
-    state, models = checked([RIGHT, RIGHT], [GROUND_WRONG, GROUND_RIGHT], vote_temperature=0.9, sampling_seed=10)
+    state, models = checked(
+        [RIGHT, RIGHT], [GROUND_WRONG, GROUND_RIGHT], vote_temperature=0.9, sampling_seed=10
+    )
     assert [a["answer"] for a in state["attempts"]] == ["24", "72"]
     assert state["answer"] == "72" and state["agreed"] is True
     assert state["actions"][-1]["observation"] == "72"  # the agreeing run's trace, not the greedy one's
@@ -59,9 +61,61 @@ def test_a_failing_run_is_rerun():
     assert state["answer"] == "72" and state["agreed"] is True
 
 
+SOLUTION = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
+
+
+def checked_steps(solutions, planner_replies, grounder_replies, **context):
+    models = ScriptedModels(scripted(*planner_replies), scripted(*grounder_replies))
+    models.by_role[reason.ROLE] = scripted(*solutions)
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    settings = {"plan_reasoning": "steps", "plan_retries": 2} | context
+    return crosscheck.compiled(inner).invoke({"task": TASK}, context=Context(**settings)), models
+
+
+def test_keep_reasoning_reruns_only_the_plan_and_grounding_under_the_greedy_solution():
+    state, models = checked_steps([SOLUTION], [PLAN, PLAN], [GROUND_WRONG, GROUND_RIGHT], keep_reasoning=True)
+    assert [a["answer"] for a in state["attempts"]] == ["24", "72"]
+    assert state["answer"] == "72" and state["agreed"] is True and state["reasoning"] == SOLUTION
+    assert len(models.by_role[reason.ROLE].calls) == 1  # the solution was written once, greedily
+    assert state["model_calls"] == 5  # reasoner, planner, grounder; then planner and grounder again
+    rerun_prompt = models.by_role["planner"].prompts[1][-1].content
+    assert rerun_prompt.endswith(f"Step-by-step solution: {SOLUTION}")
+    options = [(call.get("temperature", 0.0), call.get("seed")) for call in models.by_role["planner"].calls]
+    assert options == [(0.0, None), (0.7, 1)]
+
+
+def test_without_keep_reasoning_the_reruns_write_a_new_solution():
+    resampled = SOLUTION.replace("72", "70")
+    state, models = checked_steps(
+        [SOLUTION, resampled, SOLUTION], [PLAN] * 3, [GROUND_WRONG, GROUND_RIGHT, GROUND_RIGHT]
+    )
+    assert len(models.by_role[reason.ROLE].calls) == 3  # each rerun asked for a new (sampled) solution
+    assert [a["state"]["reasoning"] for a in state["attempts"]] == [SOLUTION, resampled, SOLUTION]
+    assert state["answer"] == "72" and state["chosen"] == 2
+
+
+def test_a_given_reasoning_needs_the_steps_mode():
+    models = ScriptedModels(scripted(RIGHT), scripted(GROUND_RIGHT))
+    graph = onetime.build(models=models, tools=TOOLS).compile()
+    state = graph.invoke({"task": TASK, "reasoning": SOLUTION}, context=Context(plan_reasoning="sketch"))
+    assert state["error"] == "a given reasoning needs plan_reasoning steps (instruct profile)"
+    assert models.by_role["planner"].calls == []
+
+
+def test_cli_keep_reasoning_flag():
+    argv = ["run", "x", "--plan-reasoning", "steps", "--plan-retries", "3", "--keep-reasoning"]
+    assert cli.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
+    assert cli.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
+        (
+            {"keep_reasoning": True, "plan_retries": 1, "plan_reasoning": "sketch"},
+            "needs plan_reasoning steps",
+        ),
+        ({"keep_reasoning": True, "plan_reasoning": "steps"}, "needs plan_reasoning steps and plan_retries"),
         ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
         ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
         ({"plan_retries": -1}, "plan_retries must be from 0 to 8"),
