@@ -65,6 +65,7 @@ def context_from(args: argparse.Namespace) -> Context:
         vote_temperature=args.vote_temperature,
         plan_retries=args.plan_retries,
         keep_reasoning=args.keep_reasoning,
+        crosscheck_fallback=args.crosscheck_fallback,
         max_subgoals=args.max_subgoals,
         max_new_tokens=args.max_new_tokens,
     )
@@ -532,6 +533,13 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --plan-reasoning steps and --plan-retries: the reruns keep the greedy run's "
         "step-by-step solution and sample only the plan and its grounding",
+    )
+    run.add_argument(
+        "--crosscheck-fallback",
+        choices=("greedy", "majority"),
+        default=Context.crosscheck_fallback,
+        help="with --plan-retries, when no run agrees with its reasoning: keep the greedy run's answer, "
+        "or the executed answer most runs reached",
     )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

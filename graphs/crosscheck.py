@@ -5,7 +5,8 @@ With ``--plan-reasoning`` the Lumos-O planner first writes a worked solution tha
 from different modules, so a mismatch flags a plan that lost a step of its reasoning (the commonest
 1.5B failure). ``Context.plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with
 its own seed, until a run's executed answer agrees with its reasoning's, at most that many times.
-The first agreeing run wins; when none agrees the greedy run's answer stands. With
+The first agreeing run wins; when none agrees the greedy run's answer stands, or with
+``crosscheck_fallback="majority"`` the executed answer most runs reached (ties: the earliest). With
 ``Context.keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step solution
 and sample only the plan and its grounding, so they look for an execution of that solution. The
 answer is always an executed one, never the reasoning's. Runs are sequential, so a task whose first
@@ -21,7 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from graphs.binding import CompiledLumosGraph
-from graphs.voting import Attempt, AttemptInput, attempt, kept_run, vote_key
+from graphs.voting import Attempt, AttemptInput, attempt, kept_run, majority, vote_key
 from nodes import protocol
 from nodes.context import Context, context_of, domain_of
 from nodes.state import LumosInput, LumosState
@@ -75,10 +76,12 @@ def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> Literal["att
 
 
 def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Keep the first run that agrees with its reasoning, else the greedy run; count every run's calls."""
+    """Keep the first run that agrees with its reasoning, else the fallback's; count every run's calls."""
     context = context_of(runtime)
     runs = sorted(state["attempts"], key=lambda a: a["sample"])
-    chosen = next((run for run in runs if agrees(run, context)), runs[0])
+    chosen = next((run for run in runs if agrees(run, context)), None)
+    if chosen is None:  # no run agrees: the greedy run, or the commonest executed answer
+        chosen = majority(runs)[0] if context.crosscheck_fallback == "majority" else runs[0]
     return kept_run(chosen, runs) | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
 
 

@@ -46,6 +46,7 @@ class Context:
     vote_temperature: float = 0.7  # the sampled runs' temperature when voting (and cross-checking)
     plan_retries: int = 0  # graphs/crosscheck.py: sampled reruns while execution disagrees with reasoning
     keep_reasoning: bool = False  # cross-checking, steps: reruns keep the greedy run's solution
+    crosscheck_fallback: Literal["greedy", "majority"] = "greedy"  # when no run agrees with its reasoning
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -77,6 +78,10 @@ class Context:
             raise ValueError(
                 "plan_retries checks the executed answer against the planner's reasoning: "
                 "it needs plan_reasoning sketch or steps"
+            )
+        if self.crosscheck_fallback not in ("greedy", "majority"):
+            raise ValueError(
+                f"crosscheck_fallback must be greedy or majority, not {self.crosscheck_fallback!r}"
             )
         if self.keep_reasoning and not (self.plan_retries and self.plan_reasoning == "steps"):
             raise ValueError(

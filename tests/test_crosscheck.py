@@ -48,6 +48,24 @@ def test_when_no_run_agrees_the_greedy_runs_executed_answer_stands():
     assert state["answer"] == "24" and state["agreed"] is False  # executed, never the reasoning's 72
 
 
+def test_the_majority_fallback_keeps_the_commonest_executed_answer_when_no_run_agrees():
+    wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
+    grounded = [GROUND_WRONG, GROUND_RIGHT, GROUND_RIGHT]
+    state, _ = checked([wrong_sum] * 3, grounded, crosscheck_fallback="majority")
+    assert [a["answer"] for a in state["attempts"]] == ["24", "72", "72"]
+    assert state["answer"] == "72" and state["agreed"] is False and state["chosen"] == 1
+    state, _ = checked([wrong_sum] * 3, grounded)  # the default keeps the greedy run
+    assert state["answer"] == "24" and state["chosen"] == 0
+
+
+def test_the_majority_fallback_breaks_ties_towards_the_greedy_run():
+    wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
+    state, _ = checked(
+        [wrong_sum] * 2, [GROUND_WRONG, GROUND_RIGHT], plan_retries=1, crosscheck_fallback="majority"
+    )
+    assert state["answer"] == "24" and state["chosen"] == 0
+
+
 def test_the_answer_is_always_an_executed_one():
     # the reasoning states 70, the plan executes to 72: they never agree, and 70 is never answered
     wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
@@ -106,6 +124,8 @@ def test_cli_keep_reasoning_flag():
     argv = ["run", "x", "--plan-reasoning", "steps", "--plan-retries", "3", "--keep-reasoning"]
     assert cli.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
     assert cli.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
+    fallback = cli.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", "majority"]))
+    assert fallback.crosscheck_fallback == "majority"
 
 
 @pytest.mark.parametrize(
@@ -117,6 +137,7 @@ def test_cli_keep_reasoning_flag():
         ),
         ({"keep_reasoning": True, "plan_reasoning": "steps"}, "needs plan_reasoning steps and plan_retries"),
         ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
+        ({"crosscheck_fallback": "reasoning"}, "crosscheck_fallback must be greedy or majority"),
         ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
         ({"plan_retries": -1}, "plan_retries must be from 0 to 8"),
         ({"plan_retries": 9, "plan_reasoning": "sketch"}, "plan_retries must be from 0 to 8"),
