@@ -1,17 +1,36 @@
 """The benchmark's bookkeeping (no model): prefill ratios, summaries and the targets report."""
 
+import json
+
+import pytest
+
+from benchmarks import crosscheck_stats
 from benchmarks.agent_vs_llama import Call, Run, cold_prefill_ratio, parse_failures, report, summary
 
 
 def call(role, prompt, evaluated, seconds=1.0):
-    return Call(role=role, messages=[], stop=[], grammar=None, prompt_tokens=prompt, evaluated=evaluated,
-                reused=prompt - evaluated, generated=10, model_seconds=seconds)
+    return Call(
+        role=role,
+        messages=[],
+        stop=[],
+        grammar=None,
+        prompt_tokens=prompt,
+        evaluated=evaluated,
+        reused=prompt - evaluated,
+        generated=10,
+        model_seconds=seconds,
+    )
 
 
 def iterative_run():
     # the first planner and grounder calls reused the worked examples left by the previous problem
-    calls = [call("planner", 1000, 100), call("grounder", 1200, 150), call("planner", 1040, 40),
-             call("grounder", 1240, 40), call("planner", 1080, 40)]
+    calls = [
+        call("planner", 1000, 100),
+        call("grounder", 1200, 150),
+        call("planner", 1040, 40),
+        call("grounder", 1240, 40),
+        call("planner", 1080, 40),
+    ]
     return Run("x", seconds=5.5, calls=calls, cpu_seconds=5.0, correct=True, outputs=5)
 
 
@@ -41,11 +60,22 @@ def test_report_prints_targets(capsys):
     agent = summary([iterative_run()])
     raw = summary([iterative_run()], raw=True) | {"same_text_calls": "5/5"}
     results = {
-        "header": {"command": "python -m benchmarks.agent_vs_llama", "model": "m", "threads": 1,
-                   "llama_cpp_python": "0", "machine_start": "cpu, load average 1.00",
-                   "machine_end": "cpu, load average 2.00"},
-        "iterative": {"summaries": {"agent": agent, "raw llama.cpp": raw, "no prefix reuse": agent,
-                                    "constrained": agent}},
+        "header": {
+            "command": "python -m benchmarks.agent_vs_llama",
+            "model": "m",
+            "threads": 1,
+            "llama_cpp_python": "0",
+            "machine_start": "cpu, load average 1.00",
+            "machine_end": "cpu, load average 2.00",
+        },
+        "iterative": {
+            "summaries": {
+                "agent": agent,
+                "raw llama.cpp": raw,
+                "no prefix reuse": agent,
+                "constrained": agent,
+            }
+        },
     }
     report(results, ["iterative"])
     out = capsys.readouterr().out
@@ -64,3 +94,50 @@ def test_grammar_cost_replays_constrained_requests_alternating_formulations():
     results = {"header": {}, "iterative": runs("i"), "onetime": runs("o")}
     assert [c["grammar"] for c in recorded_calls(results, 5)] == ["i0", "o0", "i1", "o1", "i2"]
     assert [c["grammar"] for c in recorded_calls({"onetime": runs("o")}, 9)] == ["o0", "o1", "o2"]
+
+
+def _checked_row(gold, answers, *, agreed, chosen, reasoning):
+    kept = answers[chosen] if agreed else answers[0]
+    return {
+        "gold": gold,
+        "vote_answers": answers,
+        "agreed": agreed,
+        "chosen": chosen,
+        "correct": kept == gold,
+        "reasoning": reasoning,
+        "seconds": 2.0,
+    }
+
+
+def test_crosscheck_stats_recomputes_both_fallbacks_from_one_trace(tmp_path, capsys):
+    rows = [
+        _checked_row("72", ["72"], agreed=True, chosen=0, reasoning="The answer is 72."),
+        # no run agrees with 695: greedy keeps 420, the majority 595 (the right answer)
+        _checked_row(
+            "595", ["420", "595", "595", "595"], agreed=False, chosen=0, reasoning="The answer is 695."
+        ),
+        # a rerun agrees: both fallbacks keep it; the reasoning's own answer is wrong
+        _checked_row("10", ["7", "10"], agreed=True, chosen=1, reasoning="The answer is 9."),
+        _checked_row("3", ["1", "5", "5"], agreed=False, chosen=0, reasoning="The answer is 3."),
+    ]
+    assert [crosscheck_stats.with_fallback(r, "greedy") for r in rows] == ["72", "420", "10", "1"]
+    assert [crosscheck_stats.with_fallback(r, "majority") for r in rows] == ["72", "595", "10", "5"]
+    figures = crosscheck_stats.figures(rows)
+    assert figures["as run"] == "50% (2)" and figures["greedy run only"] == "25% (1)"
+    assert figures["reasoning's answer"] == "50% (2)"  # 72 and 3
+    assert (figures["fallback greedy"], figures["fallback majority"]) == ("50% (2)", "75% (3)")
+    assert figures["fixed / broken"] == "1 / 0" and figures["runs / problem"] == "2.50"
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert crosscheck_stats.main([str(trace), "--limit", "2"]) == 0
+    assert (
+        "| t.jsonl | 2 | 50% (1) | 50% (1) | 50% (1) | 50% (1) | 100% (2) | 0 / 0 | 2.50 | 2.0 |"
+        in capsys.readouterr().out
+    )
+
+
+def test_crosscheck_stats_refuses_a_trace_without_reruns(tmp_path):
+    trace = tmp_path / "plain.jsonl"
+    trace.write_text(json.dumps({"gold": "1", "correct": True, "seconds": 1.0}) + "\n")
+    with pytest.raises(SystemExit, match="not a cross-checked trace"):
+        crosscheck_stats.main([str(trace)])
