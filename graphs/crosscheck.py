@@ -58,7 +58,9 @@ def run_next(
     branch = AttemptInput(task=state["task"], sample=len(runs))
     if "domain" in state:
         branch["domain"] = state["domain"]
-    if runs and context_of(runtime).keep_reasoning:
+    if "reasoning" in state:  # the caller's own solution: every run plans under it
+        branch["reasoning"] = state["reasoning"]
+    elif runs and context_of(runtime).keep_reasoning:
         # the greedy solution is the likelier right one: sample only the plan and grounding under it
         greedy = min(runs, key=lambda a: a["sample"])["state"].get("reasoning")
         if greedy:

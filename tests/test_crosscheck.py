@@ -112,6 +112,20 @@ def test_without_keep_reasoning_the_reruns_write_a_new_solution():
     assert state["answer"] == "72" and state["chosen"] == 2
 
 
+def test_a_reasoning_given_with_the_task_is_what_every_run_plans_under():
+    models = ScriptedModels(scripted(PLAN, PLAN), scripted(GROUND_WRONG, GROUND_RIGHT))
+    models.by_role[reason.ROLE] = scripted()  # never asked
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    context = Context(plan_reasoning="steps", plan_retries=2)
+    state = crosscheck.compiled(inner).invoke({"task": TASK, "reasoning": SOLUTION}, context=context)
+    assert state["answer"] == "72" and [a["answer"] for a in state["attempts"]] == ["24", "72"]
+    assert all(
+        p[-1].content.endswith(f"Step-by-step solution: {SOLUTION}")
+        for p in models.by_role["planner"].prompts
+    )
+    assert models.by_role[reason.ROLE].calls == []
+
+
 def test_a_given_reasoning_needs_the_steps_mode():
     models = ScriptedModels(scripted(RIGHT), scripted(GROUND_RIGHT))
     graph = onetime.build(models=models, tools=TOOLS).compile()
