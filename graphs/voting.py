@@ -95,7 +95,7 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     task = LumosInput(task=state["task"])
     if "domain" in state:
         task["domain"] = state["domain"]
-    if "reasoning" in state:  # a cross-checking rerun that keeps the greedy run's solution
+    if "reasoning" in state:  # cross-checking: the caller's solution, or the greedy run's kept one
         task["reasoning"] = state["reasoning"]
     try:
         final = dict(inner.invoke(task, context=context))

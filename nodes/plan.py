@@ -58,16 +58,14 @@ def plan(
             "stop_reason": "error",
         }
     update: dict[str, Any] = {"model_calls": 0}
-    solution = None
-    if mode == "steps" and given is not None:  # e.g. a cross-checking rerun keeps the greedy solution
-        solution = given
-        emit(runtime, ReasoningEvent(type="reasoning", text=solution))
-    elif mode == "steps":  # a step-by-step solution first, in the reasoner's own context
-        try:
-            solution = reason.worked_solution(models, context, state)
-        except ModelCallError as err:
-            return {"error": str(err), "stop_reason": "error"}
-        update |= {"reasoning": solution, "model_calls": 1}
+    solution = given  # e.g. a cross-checking rerun keeps the greedy run's solution
+    if mode == "steps":
+        if solution is None:  # a step-by-step solution first, in the reasoner's own context
+            try:
+                solution = reason.worked_solution(models, context, state)
+            except ModelCallError as err:
+                return {"error": str(err), "stop_reason": "error"}
+            update |= {"reasoning": solution, "model_calls": 1}
         emit(runtime, ReasoningEvent(type="reasoning", text=solution))
     system = prompts.INSTRUCT_PLAN_SYSTEM + (
         prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE
