@@ -4,10 +4,11 @@
 
 Per maths trace: the Lumos (strict) accuracy as run; the greedy run's executed answer alone; the
 answer the kept run's reasoning states (with ``--plan-reasoning steps`` that is the chain-of-thought
-baseline's own prompt, so it is what CoT answers when the reasoning was not resampled); both
-fallbacks recomputed from the trace (runs are sequential and the fallback only picks among them, so
-one trace gives both); tasks the reruns fixed and broke against the greedy run; runs and seconds per
-problem.
+baseline's own prompt, so it is what CoT answers when the reasoning was not resampled); every
+fallback (greedy, majority, reasoning) recomputed from the trace (runs are sequential and the
+fallback only picks among them, so one trace gives all three) and how many answers the reasoning
+fallback takes from the reasoning; tasks the reruns fixed and broke against the greedy run; runs
+and seconds per problem. Traces may be gzipped (``docs/runs/``).
 """
 
 import argparse
@@ -17,19 +18,36 @@ from typing import Any
 
 from evaluation.harness import read_trace
 from evaluation.metrics import maths_strict
+from graphs.crosscheck import unanimous
 from graphs.voting import Attempt, majority
 from nodes.protocol import extract_final_answer
 
 
 def with_fallback(row: dict[str, Any], fallback: str) -> str | None:
-    """Return the answer the row's cross-check keeps under a fallback (``greedy`` or ``majority``)."""
+    """Return the answer the row's cross-check keeps under a fallback (greedy, majority, reasoning)."""
     answers = row["vote_answers"]
     if row.get("agreed"):  # the first agreeing run, whatever the fallback
         return answers[row["chosen"]]
-    if fallback == "greedy":
-        return answers[0]
     runs = [Attempt(sample=i, answer=a, error=None, state={}) for i, a in enumerate(answers)]
-    return majority(runs)[0]["answer"]
+    if fallback == "majority":
+        return majority(runs)[0]["answer"]
+    stated = stated_answer(row)
+    if fallback == "reasoning" and stated is not None and not unanimous(runs):
+        return stated
+    return answers[0]
+
+
+def stated_answer(row: dict[str, Any]) -> str | None:
+    """Return the answer the row's kept reasoning states (``The answer is N.``), or None."""
+    return extract_final_answer(row.get("reasoning") or "", numeric=True)
+
+
+def is_from_reasoning(row: dict[str, Any]) -> bool:
+    """Return whether the reasoning fallback answers this row with the reasoning's own answer."""
+    if row.get("agreed"):
+        return False
+    runs = [Attempt(sample=i, answer=a, error=None, state={}) for i, a in enumerate(row["vote_answers"])]
+    return stated_answer(row) is not None and not unanimous(runs)
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, str]:
@@ -41,9 +59,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, str]:
 
     greedy = [maths_strict(r["vote_answers"][0], r["gold"]) for r in rows]
     kept = [bool(r["correct"]) for r in rows]
-    reasoning = [
-        maths_strict(extract_final_answer(r.get("reasoning") or "", numeric=True), r["gold"]) for r in rows
-    ]
+    reasoning = [maths_strict(stated_answer(r), r["gold"]) for r in rows]
     return {
         "problems": str(len(rows)),
         "as run": share(sum(kept)),
@@ -51,6 +67,10 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, str]:
         "reasoning's answer": share(sum(reasoning)),
         "fallback greedy": share(sum(maths_strict(with_fallback(r, "greedy"), r["gold"]) for r in rows)),
         "fallback majority": share(sum(maths_strict(with_fallback(r, "majority"), r["gold"]) for r in rows)),
+        "fallback reasoning": share(
+            sum(maths_strict(with_fallback(r, "reasoning"), r["gold"]) for r in rows)
+        ),
+        "answered by reasoning": str(sum(is_from_reasoning(r) for r in rows)),
         "fixed / broken": f"{sum(k and not g for k, g in zip(kept, greedy, strict=True))} / "
         f"{sum(g and not k for k, g in zip(kept, greedy, strict=True))}",
         "runs / problem": f"{sum(len(r['vote_answers']) for r in rows) / n:.2f}",

@@ -6,6 +6,7 @@ its error and never aborts the run. Next to ``x.jsonl`` go ``x.summary.json`` an
 """
 
 import dataclasses
+import gzip
 import json
 import logging
 import time
@@ -36,6 +37,7 @@ TRACE_FIELDS = (
     "vote_count",  # graphs/voting.py: runs that reached the answer
     "agreed",  # graphs/crosscheck.py: the chosen run's executed answer matches its reasoning's
     "chosen",  # graphs/crosscheck.py: which run was kept (0: the greedy one)
+    "answer_source",  # graphs/crosscheck.py: "execution", or "reasoning" (its reasoning fallback)
 )
 BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
 logger = logging.getLogger(__name__)
@@ -52,11 +54,13 @@ def markdown_path(out: Path) -> Path:
 
 
 def read_trace(out: Path) -> list[dict[str, Any]]:
-    """Return the rows of a trace file; a line cut short by a killed run is skipped."""
+    """Return the rows of a trace file (``.gz`` too); a line cut short by a killed run is skipped."""
     if not out.exists():
         return []
+    data = out.read_bytes()
+    text = (gzip.decompress(data) if out.suffix == ".gz" else data).decode("utf-8")
     rows = []
-    for line_no, line in enumerate(out.read_text(encoding="utf-8").split("\n"), start=1):
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

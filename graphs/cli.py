@@ -536,10 +536,11 @@ def add_agent_options(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--crosscheck-fallback",
-        choices=("greedy", "majority"),
+        choices=("greedy", "majority", "reasoning"),
         default=Context.crosscheck_fallback,
-        help="with --plan-retries, when no run agrees with its reasoning: keep the greedy run's answer, "
-        "or the executed answer most runs reached",
+        help="with --plan-retries, when no run agrees with its reasoning: keep the greedy run's answer; "
+        "the executed answer most runs reached; or (reasoning) the answer every run executed if they "
+        "all reached one, else the greedy run's reasoning's own answer",
     )
     run.add_argument("--max-subgoals", type=int, default=Context.max_subgoals)
     run.add_argument("--max-new-tokens", type=int, default=Context.max_new_tokens)

@@ -5,12 +5,21 @@ With ``--plan-reasoning`` the Lumos-O planner first writes a worked solution tha
 from different modules, so a mismatch flags a plan that lost a step of its reasoning (the commonest
 1.5B failure). ``Context.plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with
 its own seed, until a run's executed answer agrees with its reasoning's, at most that many times.
-The first agreeing run wins; when none agrees the greedy run's answer stands, or with
-``crosscheck_fallback="majority"`` the executed answer most runs reached (ties: the earliest). With
-``Context.keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step solution
-and sample only the plan and its grounding, so they look for an execution of that solution. The
-answer is always an executed one, never the reasoning's. Runs are sequential, so a task whose first
-run agrees costs one run; ``attempts`` records every run, as in voting.
+The first agreeing run wins. When none agrees, ``Context.crosscheck_fallback`` decides:
+
+* ``greedy`` (the default): the greedy run's executed answer;
+* ``majority``: the executed answer most runs reached (ties: the earliest run);
+* ``reasoning``: the executed answer if every run reached it (the tools' arithmetic is exact, so
+  runs that agree among themselves and not with the solution point at a slip in the solution),
+  else the greedy run's reasoning's own answer (runs that scatter point at the grounding). This is
+  a choice between two modules' answers, as in model selection between chain-of-thought and
+  program-aided answers (Zhao et al., 2023); ``answer_source`` says which one answered.
+
+With ``Context.keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step
+solution and sample only the plan and its grounding, so they look for an execution of that
+solution. Under ``greedy`` and ``majority`` the answer is always an executed one. Runs are
+sequential, so a task whose first run agrees costs one run; ``attempts`` records every run, as in
+voting.
 """
 
 import operator
@@ -34,6 +43,7 @@ class CrossCheckState(LumosState):
     attempts: Annotated[list[Attempt], operator.add]
     agreed: NotRequired[bool]  # whether the chosen run's executed answer matches its reasoning's
     chosen: NotRequired[int]  # the chosen run's sample number (0: the greedy run)
+    answer_source: NotRequired[Literal["execution", "reasoning"]]  # which module's answer stands
 
 
 def reasoning_answer(run: dict[str, Any], context: Context) -> str | None:
@@ -77,14 +87,28 @@ def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> Literal["att
     return "attempt"
 
 
+def unanimous(runs: list[Attempt]) -> bool:
+    """Return whether two or more runs all executed one and the same answer."""
+    keys = {vote_key(run["answer"]) for run in runs}
+    return len(runs) > 1 and len(keys) == 1 and None not in keys
+
+
 def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Keep the first run that agrees with its reasoning, else the fallback's; count every run's calls."""
     context = context_of(runtime)
     runs = sorted(state["attempts"], key=lambda a: a["sample"])
     chosen = next((run for run in runs if agrees(run, context)), None)
-    if chosen is None:  # no run agrees: the greedy run, or the commonest executed answer
+    update: dict[str, Any] = {"answer_source": "execution"}
+    if chosen is None:  # no run agrees: the greedy run, the commonest executed answer, or the reasoning
         chosen = majority(runs)[0] if context.crosscheck_fallback == "majority" else runs[0]
-    return kept_run(chosen, runs) | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
+        stated = reasoning_answer(chosen["state"], context)
+        if context.crosscheck_fallback == "reasoning" and stated is not None and not unanimous(runs):
+            update = {"answer_source": "reasoning", "answer": stated, "error": None}
+    return (
+        kept_run(chosen, runs)
+        | update
+        | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
+    )
 
 
 def build(inner: CompiledLumosGraph) -> StateGraph[CrossCheckState, Context, LumosInput, CrossCheckState]:

@@ -221,8 +221,10 @@ def describe(node: str, update: Any, before: Mapping[str, Any]) -> list[str]:
         lines.append(f"vote: {update.get('answer')} ({update.get('vote_count')} runs agree)")
     elif node == "settle":  # graphs/crosscheck.py
         why = f"run {update.get('chosen', 0) + 1} agrees with its reasoning"
-        if not update.get("agreed"):
-            why = "the greedy run's: no run agrees with its reasoning"
+        if update.get("answer_source") == "reasoning":
+            why = "the reasoning's: no run agrees with it, and the runs disagree among themselves"
+        elif not update.get("agreed"):
+            why = f"run {update.get('chosen', 0) + 1}'s: no run agrees with its reasoning"
         lines.append(f"cross-check: {update.get('answer')} ({why})")
     elif node == "answer":
         answer = update.get("answer")

@@ -11,6 +11,7 @@ from models.presets import DEFAULT_PRESET
 Profile = Literal["instruct", "lumos"]
 Knowledge = Literal["auto", "local", "wikipedia", "web"]
 PlanReasoning = Literal["off", "sketch", "steps"]
+CrossCheckFallback = Literal["greedy", "majority", "reasoning"]  # graphs/crosscheck.py
 DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
 MAX_PLAN_RETRIES = 8  # a cross-checked task costs at most 1 + this many runs
 
@@ -46,7 +47,7 @@ class Context:
     vote_temperature: float = 0.7  # the sampled runs' temperature when voting (and cross-checking)
     plan_retries: int = 0  # graphs/crosscheck.py: sampled reruns while execution disagrees with reasoning
     keep_reasoning: bool = False  # cross-checking, steps: reruns keep the greedy run's solution
-    crosscheck_fallback: Literal["greedy", "majority"] = "greedy"  # when no run agrees with its reasoning
+    crosscheck_fallback: CrossCheckFallback = "greedy"  # when no run agrees with its reasoning
     max_subgoals: int = 8  # Lumos's GSM8K eval allowed 8 subgoals
     max_actions: int = 32  # per grounding call; bounds runaway generations
     max_new_tokens: int = 512  # per model call, as Lumos
@@ -79,9 +80,10 @@ class Context:
                 "plan_retries checks the executed answer against the planner's reasoning: "
                 "it needs plan_reasoning sketch or steps"
             )
-        if self.crosscheck_fallback not in ("greedy", "majority"):
+        if self.crosscheck_fallback not in ("greedy", "majority", "reasoning"):
             raise ValueError(
-                f"crosscheck_fallback must be greedy or majority, not {self.crosscheck_fallback!r}"
+                "crosscheck_fallback must be greedy, majority or reasoning, "
+                f"not {self.crosscheck_fallback!r}"
             )
         if self.keep_reasoning and not (self.plan_retries and self.plan_reasoning == "steps"):
             raise ValueError(

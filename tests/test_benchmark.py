@@ -1,5 +1,6 @@
 """The benchmark's bookkeeping (no model): prefill ratios, summaries and the targets report."""
 
+import gzip
 import json
 
 import pytest
@@ -109,7 +110,7 @@ def _checked_row(gold, answers, *, agreed, chosen, reasoning):
     }
 
 
-def test_crosscheck_stats_recomputes_both_fallbacks_from_one_trace(tmp_path, capsys):
+def test_crosscheck_stats_recomputes_every_fallback_from_one_trace(tmp_path, capsys):
     rows = [
         _checked_row("72", ["72"], agreed=True, chosen=0, reasoning="The answer is 72."),
         # no run agrees with 695: greedy keeps 420, the majority 595 (the right answer)
@@ -122,18 +123,30 @@ def test_crosscheck_stats_recomputes_both_fallbacks_from_one_trace(tmp_path, cap
     ]
     assert [crosscheck_stats.with_fallback(r, "greedy") for r in rows] == ["72", "420", "10", "1"]
     assert [crosscheck_stats.with_fallback(r, "majority") for r in rows] == ["72", "595", "10", "5"]
+    # the runs scatter in both disagreeing rows, so the reasoning's own answer stands there
+    assert [crosscheck_stats.with_fallback(r, "reasoning") for r in rows] == ["72", "695", "10", "3"]
     figures = crosscheck_stats.figures(rows)
+    assert (figures["fallback reasoning"], figures["answered by reasoning"]) == ("75% (3)", "2")
     assert figures["as run"] == "50% (2)" and figures["greedy run only"] == "25% (1)"
     assert figures["reasoning's answer"] == "50% (2)"  # 72 and 3
     assert (figures["fallback greedy"], figures["fallback majority"]) == ("50% (2)", "75% (3)")
     assert figures["fixed / broken"] == "1 / 0" and figures["runs / problem"] == "2.50"
-    trace = tmp_path / "t.jsonl"
-    trace.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    trace = tmp_path / "t.jsonl.gz"  # kept traces are gzipped (docs/runs/)
+    trace.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
     assert crosscheck_stats.main([str(trace), "--limit", "2"]) == 0
     assert (
-        "| t.jsonl | 2 | 50% (1) | 50% (1) | 50% (1) | 50% (1) | 100% (2) | 0 / 0 | 2.50 | 2.0 |"
+        "| t.jsonl.gz | 2 | 50% (1) | 50% (1) | 50% (1) | 50% (1) | 100% (2) | 50% (1) | 1 | 0 / 0 | 2.50 | 2.0 |"
         in capsys.readouterr().out
     )
+
+
+def test_the_reasoning_fallback_keeps_an_answer_every_run_executed():
+    # the runs agree among themselves, not with the solution: the solution slipped, execution stands
+    unanimous = _checked_row("12", ["12", "12", "12"], agreed=False, chosen=0, reasoning="The answer is 14.4.")
+    assert crosscheck_stats.with_fallback(unanimous, "reasoning") == "12"
+    assert not crosscheck_stats.is_from_reasoning(unanimous)
+    silent = _checked_row("12", ["11", "13"], agreed=False, chosen=0, reasoning="No stated answer here.")
+    assert crosscheck_stats.with_fallback(silent, "reasoning") == "11"  # nothing stated: the greedy run
 
 
 def test_crosscheck_stats_refuses_a_trace_without_reruns(tmp_path):

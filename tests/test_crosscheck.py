@@ -66,7 +66,33 @@ def test_the_majority_fallback_breaks_ties_towards_the_greedy_run():
     assert state["answer"] == "24" and state["chosen"] == 0
 
 
-def test_the_answer_is_always_an_executed_one():
+GROUND_DOUBLED = "R1 = Calculator(48 * 2); R2 = Calculator(48 + R1)"  # misreads "half": 144
+
+
+def test_the_reasoning_fallback_answers_with_the_reasoning_when_the_runs_scatter():
+    grounded = [GROUND_WRONG, GROUND_DOUBLED, GROUND_WRONG]
+    state, _ = checked([RIGHT] * 3, grounded, crosscheck_fallback="reasoning")
+    assert [a["answer"] for a in state["attempts"]] == ["24", "144", "24"]
+    assert state["answer"] == "72" and state["answer_source"] == "reasoning"
+    assert state["agreed"] is False and state["chosen"] == 0  # the greedy run's trace is kept
+    assert state["actions"][-1]["observation"] == "24"
+
+
+def test_the_reasoning_fallback_keeps_an_answer_every_run_executed():
+    # three groundings execute 72 and the sketch added wrongly (70): the calculator's 72 stands
+    wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
+    state, _ = checked([wrong_sum] * 3, [GROUND_RIGHT] * 3, crosscheck_fallback="reasoning")
+    assert state["answer"] == "72" and state["answer_source"] == "execution" and state["agreed"] is False
+
+
+def test_the_reasoning_fallback_without_a_stated_answer_keeps_the_greedy_run():
+    unstated = protocol.render_reasoning("May: 48 / 2 = 24, then add the two months.", PLAN)
+    grounded = [GROUND_WRONG, GROUND_DOUBLED, GROUND_RIGHT]
+    state, _ = checked([unstated] * 3, grounded, crosscheck_fallback="reasoning")
+    assert state["answer"] == "24" and state["answer_source"] == "execution"
+
+
+def test_the_answer_is_an_executed_one_under_the_greedy_fallback():
     # the reasoning states 70, the plan executes to 72: they never agree, and 70 is never answered
     wrong_sum = protocol.render_reasoning("48 / 2 = 24, so 48 + 24 = 70. The answer is 70.", PLAN)
     state, _ = checked([wrong_sum] * 2, [GROUND_RIGHT] * 2, plan_retries=1)
@@ -151,7 +177,7 @@ def test_cli_keep_reasoning_flag():
         ),
         ({"keep_reasoning": True, "plan_reasoning": "steps"}, "needs plan_reasoning steps and plan_retries"),
         ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
-        ({"crosscheck_fallback": "reasoning"}, "crosscheck_fallback must be greedy or majority"),
+        ({"crosscheck_fallback": "best"}, "crosscheck_fallback must be greedy, majority or reasoning"),
         ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
         ({"plan_retries": -1}, "plan_retries must be from 0 to 8"),
         ({"plan_retries": 9, "plan_reasoning": "sketch"}, "plan_retries must be from 0 to 8"),
@@ -179,6 +205,17 @@ def test_cli_wraps_the_formulation_and_prints_each_run(capsys):
     assert printed.rstrip().endswith("Answer: 72")
 
 
+def test_the_terminal_says_which_module_answered(capsys):
+    models = ScriptedModels(scripted(*[RIGHT] * 3), scripted(GROUND_WRONG, GROUND_DOUBLED, GROUND_WRONG))
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    graph = persistence.with_checkpointer(crosscheck.compiled(inner), InMemorySaver())
+    context = Context(plan_reasoning="sketch", plan_retries=2, crosscheck_fallback="reasoning")
+    assert terminal.run(graph, context, task=TASK, thread_id="t", durable=False) == 0
+    printed = capsys.readouterr().out
+    assert "[settle]  cross-check: 72 (the reasoning's: no run agrees with it" in printed
+    assert printed.rstrip().endswith("Answer: 72")
+
+
 def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):
     models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
     graph = crosscheck.compiled(onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime"))
@@ -186,6 +223,7 @@ def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):
     [row] = harness.run(graph, [{"id": "1", "task": TASK, "gold": "72"}], context, tmp_path / "t.jsonl")
     assert row["correct"] and row["vote_answers"] == ["24", "72"]
     assert (row["agreed"], row["chosen"], row["model_calls"]) == (True, 1, 4)
+    assert row["answer_source"] == "execution"
     assert row["reasoning"].endswith("The answer is 72.")
 
 
