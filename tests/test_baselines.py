@@ -18,6 +18,10 @@ from nodes.protocol import extract_final_answer
         ("work\n#### 5", True, "5"),
         ("First 2 then 3 then 11", True, "11"),
         ("no digits here", True, None),
+        ("So each gets \\(\\boxed{\\frac{20}{3}}\\) pies.", True, "6.666666667"),  # not the denominator
+        ("The answer is \\dfrac{1,000}{8}.", True, "125"),
+        ("She ran 2\\frac{1}{2} miles. \\boxed{2\\frac{1}{2}}", True, "2.5"),  # a mixed number
+        ("\\boxed{\\frac{3}{0}}", True, "0"),  # no value: read as text, its last number
         ("Based on these evidences, the answer is Los Angeles.", False, "Los Angeles"),
         ("I am not sure.", False, None),
     ],
