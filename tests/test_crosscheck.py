@@ -164,8 +164,9 @@ def test_cli_keep_reasoning_flag():
     argv = ["run", "x", "--plan-reasoning", "steps", "--plan-retries", "3", "--keep-reasoning"]
     assert cli.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
     assert cli.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
-    fallback = cli.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", "majority"]))
-    assert fallback.crosscheck_fallback == "majority"
+    for name in ("majority", "reasoning"):
+        fallback = cli.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", name]))
+        assert fallback.crosscheck_fallback == name
 
 
 @pytest.mark.parametrize(
