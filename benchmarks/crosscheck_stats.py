@@ -18,36 +18,33 @@ from typing import Any
 
 from evaluation.harness import read_trace
 from evaluation.metrics import maths_strict
-from graphs.crosscheck import unanimous
-from graphs.voting import Attempt, majority
+from graphs.crosscheck import fall_back
+from graphs.voting import Attempt
 from nodes.protocol import extract_final_answer
 
 
 def with_fallback(row: dict[str, Any], fallback: str) -> str | None:
     """Return the answer the row's cross-check keeps under a fallback (greedy, majority, reasoning)."""
-    answers = row["vote_answers"]
     if row.get("agreed"):  # the first agreeing run, whatever the fallback
-        return answers[row["chosen"]]
-    runs = [Attempt(sample=i, answer=a, error=None, state={}) for i, a in enumerate(answers)]
-    if fallback == "majority":
-        return majority(runs)[0]["answer"]
+        return row["vote_answers"][row["chosen"]]
     stated = stated_answer(row)
-    if fallback == "reasoning" and stated is not None and not unanimous(runs):
-        return stated
-    return answers[0]
+    kept, from_reasoning = fall_back(attempts(row), stated, fallback)
+    return stated if from_reasoning else kept["answer"]
+
+
+def is_from_reasoning(row: dict[str, Any]) -> bool:
+    """Return whether the reasoning fallback answers this row with the reasoning's own answer."""
+    return not row.get("agreed") and fall_back(attempts(row), stated_answer(row), "reasoning")[1]
+
+
+def attempts(row: dict[str, Any]) -> list[Attempt]:
+    """Return the row's runs as attempts (answers only), greedy first, for the fallback to pick from."""
+    return [Attempt(sample=i, answer=a, error=None, state={}) for i, a in enumerate(row["vote_answers"])]
 
 
 def stated_answer(row: dict[str, Any]) -> str | None:
     """Return the answer the row's kept reasoning states (``The answer is N.``), or None."""
     return extract_final_answer(row.get("reasoning") or "", numeric=True)
-
-
-def is_from_reasoning(row: dict[str, Any]) -> bool:
-    """Return whether the reasoning fallback answers this row with the reasoning's own answer."""
-    if row.get("agreed"):
-        return False
-    runs = [Attempt(sample=i, answer=a, error=None, state={}) for i, a in enumerate(row["vote_answers"])]
-    return stated_answer(row) is not None and not unanimous(runs)
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, str]:

@@ -93,6 +93,16 @@ def unanimous(runs: list[Attempt]) -> bool:
     return len(runs) > 1 and len(keys) == 1 and None not in keys
 
 
+def fall_back(runs: list[Attempt], stated: str | None, fallback: str) -> tuple[Attempt, bool]:
+    """Return the run a fallback keeps when no run agrees, and whether ``stated`` replaces its answer.
+
+    ``stated`` is the greedy run's reasoning's answer; it stands only under the ``reasoning``
+    fallback, and only when the runs did not all execute one answer.
+    """
+    kept = majority(runs)[0] if fallback == "majority" else runs[0]
+    return kept, fallback == "reasoning" and stated is not None and not unanimous(runs)
+
+
 def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Keep the first run that agrees with its reasoning, else the fallback's; count every run's calls."""
     context = context_of(runtime)
@@ -100,9 +110,9 @@ def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
     chosen = next((run for run in runs if agrees(run, context)), None)
     update: dict[str, Any] = {"answer_source": "execution"}
     if chosen is None:  # no run agrees: the greedy run, the commonest executed answer, or the reasoning
-        chosen = majority(runs)[0] if context.crosscheck_fallback == "majority" else runs[0]
-        stated = reasoning_answer(chosen["state"], context)
-        if context.crosscheck_fallback == "reasoning" and stated is not None and not unanimous(runs):
+        stated = reasoning_answer(runs[0]["state"], context)
+        chosen, from_reasoning = fall_back(runs, stated, context.crosscheck_fallback)
+        if from_reasoning:
             update = {"answer_source": "reasoning", "answer": stated, "error": None}
     return (
         kept_run(chosen, runs)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 
 from typing_extensions import TypedDict
 
+from tools.formula import format_number
+
 STOP_SIGNAL = "Yes, I will stop planning"  # substring check, as Lumos's eval does
 STOP_LINE = "Yes, I will stop planning."
 KEEP_PLANNING = "No, I will keep planning."
@@ -279,8 +281,7 @@ def _fraction_value(match: re.Match[str]) -> str:
     numerator, denominator = float(top.replace(",", "")), float(bottom.replace(",", ""))
     if denominator == 0:
         return f"{top}/{bottom}"
-    value = numerator / denominator + (float(whole) if whole else 0.0)
-    return f"{value:.10g}"
+    return format_number(numerator / denominator + (float(whole) if whole else 0.0))
 
 
 def extract_final_answer(text: str, *, numeric: bool) -> str | None:
