@@ -9,6 +9,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from models.registry import LlamaModels, ModelProvider
 from nodes.answer import answer
+from nodes.budget import within_budget
 from nodes.context import Context
 from nodes.execute import execute
 from nodes.ground import ground
@@ -39,9 +40,12 @@ LumosGraph = StateGraph[LumosState, Context, LumosInput, LumosState]
 CompiledLumosGraph = CompiledStateGraph[LumosState, Context, LumosInput, LumosState]
 
 
+FINAL_NODES = ("answer", "reason")  # the nodes that set a run's answer
+
+
 def new_builder(nodes: dict[str, Callable[..., Any]]) -> LumosGraph:
-    """Return a state graph holding the given nodes, with Lumos's state, input and context schemas."""
+    """Return a state graph holding the given nodes, each within the run's wall-clock budget."""
     builder = StateGraph(LumosState, input_schema=LumosInput, context_schema=Context)
     for name, node in nodes.items():
-        builder.add_node(name, node)
+        builder.add_node(name, within_budget(node, final=name in FINAL_NODES))
     return builder

@@ -33,6 +33,7 @@ from langgraph.runtime import Runtime
 from graphs.binding import CompiledLumosGraph
 from graphs.voting import Attempt, AttemptInput, attempt, kept_run, majority, vote_key
 from nodes import protocol
+from nodes.budget import within_budget
 from nodes.context import Context, context_of, domain_of
 from nodes.state import LumosInput, LumosState
 
@@ -124,8 +125,8 @@ def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
 def build(inner: CompiledLumosGraph) -> StateGraph[CrossCheckState, Context, LumosInput, CrossCheckState]:
     """Return the uncompiled cross-checking graph over a compiled formulation graph."""
     builder = StateGraph(CrossCheckState, input_schema=LumosInput, context_schema=Context)
-    builder.add_node("attempt", partial(run_next, inner=inner))
-    builder.add_node("settle", settle)
+    builder.add_node("attempt", within_budget(partial(run_next, inner=inner)))
+    builder.add_node("settle", within_budget(settle, final=True))
     builder.add_edge(START, "attempt")
     builder.add_conditional_edges("attempt", after_run, ["attempt", "settle"])
     builder.add_edge("settle", END)

@@ -22,6 +22,8 @@ from typing_extensions import TypedDict
 
 from evaluation.metrics import normalize_answer
 from graphs.binding import CompiledLumosGraph
+from models.deadline import remaining
+from nodes.budget import within_budget
 from nodes.context import Context, context_of
 from nodes.state import LumosInput, LumosState
 
@@ -87,6 +89,8 @@ def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLu
     """Run the voted formulation once: greedy for sample 0, sampled with its own seed otherwise."""
     # one run each: the rerun settings belong to the wrapper, not to the runs it makes
     context = dataclasses.replace(context_of(runtime), votes=1, plan_retries=0, keep_reasoning=False)
+    if (left := remaining()) is not None:  # the runs share the wrapper's wall-clock budget
+        context = dataclasses.replace(context, max_run_seconds=max(min(context.max_run_seconds, left), 1e-3))
     sample = state["sample"]
     if sample > 0:
         context = dataclasses.replace(
@@ -132,8 +136,8 @@ def build(inner: CompiledLumosGraph) -> StateGraph[VotingState, Context, LumosIn
     from functools import partial
 
     builder = StateGraph(VotingState, input_schema=LumosInput, context_schema=Context)
-    builder.add_node("attempt", partial(attempt, inner=inner))
-    builder.add_node("vote", vote)
+    builder.add_node("attempt", within_budget(partial(attempt, inner=inner)))
+    builder.add_node("vote", within_budget(vote, final=True))
     builder.add_conditional_edges(START, fan_out, ["attempt"])
     builder.add_edge("attempt", "vote")
     builder.add_edge("vote", END)

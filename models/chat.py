@@ -24,6 +24,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
+from models.deadline import remaining
 from models.greedy_grammar import GreedyGrammar, InvalidGrammarError
 from models.template import LumosRendering, render_lumos
 
@@ -129,6 +130,9 @@ class ChatLlamaCpp(BaseChatModel):
         if params["temperature"] == 0:
             params["top_k"] = 1  # make greedy explicit, whatever the sampler defaults
         params.update(kwargs)
+        if (left := remaining()) is not None:  # the run's wall-clock budget: stop generating at it
+            at = time.monotonic() + left
+            params["stopping_criteria"] = lambda tokens, logits: time.monotonic() >= at
         if isinstance(grammar, str) and params["temperature"] == 0:
             params["logits_processor"] = [GreedyGrammar(self.model.llama, grammar)]
         elif grammar is not None:

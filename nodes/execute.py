@@ -14,7 +14,15 @@ from nodes.state import ExecutedAction, LumosState
 from tools import MemoryTool, Toolbox, Toolboxes, toolbox_for
 
 ERROR_PREFIX = "Error: "
+MAX_OBSERVATION_CHARS = 8000  # one limit for every value and error text a tool produces
 logger = logging.getLogger(__name__)
+
+
+def capped(text: str) -> str:
+    """Return ``text`` cut to MAX_OBSERVATION_CHARS, with a visible marker when it was longer."""
+    if len(text) <= MAX_OBSERVATION_CHARS:
+        return text
+    return text[:MAX_OBSERVATION_CHARS] + f" ... [truncated: {len(text)} characters in all]"
 
 
 def run_action(
@@ -42,9 +50,9 @@ def run_action(
     except Exception as err:
         if not isinstance(err, ValueError | LookupError):
             logger.exception("tool %s crashed on %r", action["name"], action["args"])
-        message = f"{ERROR_PREFIX}{action['name'] or 'passthrough'} failed: {err}"
+        message = capped(f"{ERROR_PREFIX}{action['name'] or 'passthrough'} failed: {err}")
         return [message] * len(outputs), False
-    values = [result] if isinstance(result, str) else list(result)
+    values = [capped(str(value)) for value in ([result] if isinstance(result, str) else result)]
     if len(values) < len(outputs):
         message = f"{ERROR_PREFIX}{action['name']} returned {len(values)} value(s) for {len(outputs)} outputs"
         return [message] * len(outputs), False

@@ -49,6 +49,7 @@ class LumosState(LumosInput):
     subgoal_results: Annotated[list[str], operator.add]  # Lumos-I: result of each subgoal
     model_calls: Annotated[int, operator.add]  # the step count: planner and grounder calls
     reviews: Annotated[list[Review], operator.add]  # human verdicts on the plan, when asked for
+    elapsed_s: Annotated[float, operator.add]  # wall-clock seconds of the run's steps (nodes/budget.py)
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str | None]
     error: NotRequired[str | None]

@@ -36,7 +36,7 @@ def toolbox(tmp_path):
             "KnowledgeQuery": KnowledgeQueryTool(LocalKnowledge(index)),
             "ParagraphRetrieve": ParagraphRetrieveTool(),
             "QA": QATool(qa_model),
-            "Calculator": QACalculatorTool(qa_model),
+            "Calculator": QACalculatorTool(qa_model, MATHS_TOOLS["Calculator"]),
             "Code": MATHS_TOOLS["Code"],
         }
 

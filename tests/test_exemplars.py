@@ -8,7 +8,8 @@ import pytest
 from nodes import protocol
 from nodes.execute import run_action
 from nodes.exemplars import EXEMPLARS
-from tools import toolboxes
+from nodes.context import Context
+from tools import toolbox_for, toolboxes
 
 DEV_FILES = [
     Path(__file__).parents[2] / "shared" / "data" / name / "dev.jsonl" for name in ("gsm8k", "svamp")
@@ -21,7 +22,7 @@ def test_exemplar_actions_reproduce_their_results(exemplar):
     assert len(exemplar["subgoals"]) == len(exemplar["actions"]) == len(exemplar["results"])
     for line, result in zip(exemplar["actions"], exemplar["results"], strict=True):
         for action in protocol.parse_actions(line):
-            values, ok = run_action(action, memory, toolboxes()["maths"])
+            values, ok = run_action(action, memory, toolbox_for(toolboxes()["maths"], Context()))
             assert ok, values
             memory.update(zip(action["outputs"], values, strict=True))
         assert values[-1] == result

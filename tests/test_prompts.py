@@ -47,11 +47,12 @@ def test_verbatim_constants():
 
 
 def test_toolbox_keys_equal_the_maths_catalogue():
-    from tools import toolboxes
+    from nodes.context import Context
+    from tools import toolbox_for, toolboxes
 
     catalogue = LUMOS_GROUND_PREFIX_MATHS.split("The available action list is ")[1].split(".\n")[0]
     names = {part.strip(" '") for part in catalogue.replace(", and ", ", ").split(", ")}
-    assert set(toolboxes()["maths"]) == names
+    assert set(toolbox_for(toolboxes()["maths"], Context())) == names
 
 
 # --- eval rendering: eval/gsm/run_eval.py string building -----------------------------------------

@@ -15,14 +15,13 @@ from tools.maths import (
     code,
     count,
     define,
+    maths_tools,
     set_equation,
     solve_equation,
     solve_inequality,
 )
 
-needs_sandbox = pytest.mark.skipif(
-    sandbox._isolation_prefix() is None, reason="needs `unshare -rn` (user and network namespaces)"
-)
+needs_sandbox = pytest.mark.skipif(not sandbox.available(), reason="needs bubblewrap and user namespaces")
 
 
 # --- formula ------------------------------------------------------------------------------------
@@ -385,10 +384,53 @@ def test_code_error_becomes_tool_error() -> None:
         code("1/0")
 
 
-def test_code_without_isolation_is_a_tool_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "_isolation_prefix", lambda: None)
-    with pytest.raises(ToolError, match="unshare"):
-        code("print(1)")
+def test_code_without_bubblewrap_is_a_tool_error_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    sandbox._sandbox.cache_clear()
+    try:
+        with pytest.raises(ToolError, match="apt-get install bubblewrap"):
+            code("print(1)")
+    finally:
+        monkeypatch.undo()
+        sandbox._sandbox.cache_clear()
+
+
+# --- every call bounded from outside --------------------------------------------------------------
+
+HANGS = [
+    ("SolveEquation", "x**(1/3) + x**(1/5) + x**(1/7) = 2"),
+    ("SolveEquation", "x**10 + y**3 = 2, y**10 + z = 3, z**10 + w = 1, w**10 + x = 5"),
+    ("SolveInequality", "x**(1/3) + x**(1/5) + x**(1/7) > 2"),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), HANGS)
+@pytest.mark.timeout(60)
+def test_slow_tool_calls_time_out_as_tool_errors(name: str, args: str) -> None:
+    tool = maths_tools(timeout_s=1.0)[name]
+    start = time.monotonic()
+    with pytest.raises(ToolError, match=rf"{name}: timed out after 1 s"):
+        tool(args)
+    assert time.monotonic() - start < 10  # the limit, plus starting a fresh worker
+    assert tool is not None and maths_tools(timeout_s=5.0)["Calculator"]("2 + 2") == "4"  # a new worker answers
+
+
+def test_the_bounded_toolbox_gives_the_same_answers_as_the_plain_tools() -> None:
+    bounded_tools = maths_tools()
+    for name, args in [("Calculator", "28 * 1/7"), ("SolveEquation", "2*x + 3 = 11"), ("Count", "[1, 2, 3]")]:
+        assert bounded_tools[name](args) == MATHS_TOOLS[name](args)
+    with pytest.raises(ToolError, match="Calculator: division by zero"):
+        bounded_tools["Calculator"]("1 / 0")
+
+
+def test_the_run_budget_shortens_a_tool_call() -> None:
+    from models.deadline import deadline_in
+
+    with deadline_in(0.5):
+        with pytest.raises(ToolError, match=r"timed out after 0\.\d+ s"):
+            maths_tools(timeout_s=30.0)["SolveEquation"](HANGS[0][1])
+    with deadline_in(-1.0), pytest.raises(ToolError, match="budget is spent"):
+        maths_tools()["Calculator"]("1 + 1")
 
 
 # --- the action table and fuzzing ---------------------------------------------------------------

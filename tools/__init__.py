@@ -43,9 +43,9 @@ def toolboxes(models: "ModelProvider | None" = None) -> dict[str, Toolbox | Tool
     """Return the toolbox of every domain, keyed by domain; action names are the Lumos spellings."""
     from models.registry import LlamaModels
     from tools.complex_qa import ComplexQATools
-    from tools.maths import MATHS_TOOLS
+    from tools.maths import MathsTools
 
-    return {"maths": MATHS_TOOLS, "complex_qa": ComplexQATools(models or LlamaModels())}
+    return {"maths": MathsTools(), "complex_qa": ComplexQATools(models or LlamaModels())}
 
 
 def action_names(box: Toolbox | ToolboxFactory) -> frozenset[str]:

@@ -7,7 +7,7 @@ a formula that is real arithmetic is computed, and only a non-numeric one (``R6 
 answers) goes to the QA model, with the subgoal as its question as Lumos did.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
@@ -16,7 +16,7 @@ from nodes import protocol
 from tools import MemoryTool, Toolbox
 from tools.errors import ToolError
 from tools.knowledge import Knowledge, knowledge_backend
-from tools.maths import MATHS_TOOLS
+from tools.maths import maths_tools
 from tools.qa import ANSWER_PREFIX, QA_MAX_TOKENS, answer_of, qa
 from tools.retrieval import paragraph_retrieve
 
@@ -82,13 +82,14 @@ class QATool(MemoryTool):
 class QACalculatorTool(MemoryTool):
     """``Calculator(formula)`` in complex QA: arithmetic when the values are numbers, else the QA model."""
 
-    def __init__(self, model: BaseChatModel) -> None:
+    def __init__(self, model: BaseChatModel, calculator: Callable[[str], str | list[str]]) -> None:
         self.model = model
+        self.calculator = calculator
 
     def __call__(self, args: str, memory: Mapping[str, str], subgoal: str) -> str:
         """Compute the formula, or ask the QA model to judge it against the subgoal."""
         try:
-            result = MATHS_TOOLS["Calculator"](readable(args, memory))
+            result = self.calculator(readable(args, memory))
             return result if isinstance(result, str) else ", ".join(result)
         except ValueError:
             pass
@@ -114,10 +115,11 @@ class ComplexQATools:
     def __call__(self, context: "Context") -> Toolbox:
         """Return the tools for one run."""
         model = qa_chat_model(self.models, context)
+        maths = maths_tools(context.tool_timeout_s)
         return {
             "KnowledgeQuery": KnowledgeQueryTool(knowledge_backend(context.knowledge, context.corpus)),
             "ParagraphRetrieve": ParagraphRetrieveTool(),
             "QA": QATool(model),
-            "Calculator": QACalculatorTool(model),
-            "Code": MATHS_TOOLS["Code"],
+            "Calculator": QACalculatorTool(model, maths["Calculator"]),
+            "Code": maths["Code"],
         }

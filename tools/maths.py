@@ -3,6 +3,9 @@
 Every tool takes the action's argument text, after the executor has substituted R-variables, and
 returns a string (or a list of strings for several unknowns). Failures raise :class:`ToolError`
 whose message is shown to the planner, so it says what was wrong rather than how the tool broke.
+``MATHS_TOOLS`` are the plain functions; ``maths_tools(timeout_s)`` is the toolbox a run uses, in
+which every tool is bounded from outside: the arithmetic and sympy tools in killable worker
+processes (``tools/bounded.py``), Code in the bubblewrap sandbox (``tools/sandbox.py``).
 """
 
 import ast
@@ -11,23 +14,26 @@ import itertools
 import math
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numexpr
 import sympy
 
+from models.deadline import remaining
+from tools.bounded import bounded
 from tools.errors import ToolError
 from tools.formula import MAX_CHARS, format_number, normalize, parse
 from tools.sandbox import SandboxError, run_python
 
-__all__ = ["MATHS_TOOLS", "ToolError"]
+__all__ = ["MATHS_TOOLS", "ToolError", "maths_tools"]
 
 MAX_UNKNOWNS = 4
 MAX_INPUT_CHARS = MAX_CHARS * MAX_UNKNOWNS  # each equation is further limited to MAX_CHARS per side
 MAX_DEGREE = 10  # sympy spends seconds on degree-12 polynomials; word problems never need them
 MAX_EXACT_BITS = 100_000  # exact powers larger than this would eat memory in sympy
-CODE_TIMEOUT_S = 5.0
+CODE_TIMEOUT_S = 5.0  # the Code action's own limit; a run's tool_timeout_s may lower it
 CODE_MEMORY_MB = 256
+DEFAULT_TOOL_TIMEOUT_S = 10.0  # Context.tool_timeout_s
 
 _Result = TypeVar("_Result", str, list[str], str | list[str])
 
@@ -492,17 +498,22 @@ def _strip_fences(source: str) -> str:
     return "\n".join(lines)
 
 
-@_tool("Code")
-def code(args: str) -> str:
+def run_code(args: str, timeout_s: float = CODE_TIMEOUT_S) -> str:
     """Run model-written Python in the sandbox and return what it printed."""
     source = _strip_fences(args)
     if not source.strip():
         raise ToolError("no code given")
+    left = remaining()
+    limit = min(timeout_s, CODE_TIMEOUT_S) if left is None else min(timeout_s, CODE_TIMEOUT_S, left)
+    if limit <= 0:
+        raise ToolError("not run, the run's wall-clock budget is spent")
     try:
-        return run_python(source, timeout_s=CODE_TIMEOUT_S, memory_mb=CODE_MEMORY_MB)
+        return run_python(source, timeout_s=limit, memory_mb=CODE_MEMORY_MB)
     except SandboxError as exc:
         raise ToolError(str(exc)) from exc
 
+
+code = _tool("Code")(run_code)
 
 MATHS_TOOLS: dict[str, Callable[[str], str | list[str]]] = {
     "Calculator": calculator,
@@ -513,3 +524,31 @@ MATHS_TOOLS: dict[str, Callable[[str], str | list[str]]] = {
     "Define": define,
     "Code": code,
 }
+_IN_PROCESS = {"Define"}  # returns its argument: nothing to bound
+
+
+def maths_tools(timeout_s: float = DEFAULT_TOOL_TIMEOUT_S) -> dict[str, Callable[[str], str | list[str]]]:
+    """Return the maths toolbox of one run, every tool call bounded by ``timeout_s`` of wall clock."""
+    tools: dict[str, Callable[[str], str | list[str]]] = {
+        name: tool if name in _IN_PROCESS else bounded(name, tool, timeout_s)
+        for name, tool in MATHS_TOOLS.items()
+        if name != "Code"
+    }
+    tools["Code"] = _tool("Code")(functools.partial(run_code, timeout_s=timeout_s))
+    return tools
+
+
+class MathsTools:
+    """The maths domain's toolbox factory: a run's ``tool_timeout_s`` bounds each call."""
+
+    actions = frozenset(MATHS_TOOLS)
+
+    def __call__(self, context: "SupportsToolTimeout") -> dict[str, Callable[[str], str | list[str]]]:
+        """Return the toolbox for one run."""
+        return maths_tools(context.tool_timeout_s)
+
+
+class SupportsToolTimeout(Protocol):
+    """What the factory reads of a run's context."""
+
+    tool_timeout_s: float

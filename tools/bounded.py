@@ -1,0 +1,91 @@
+"""Run a tool in a worker process that a wall-clock limit can kill, so no tool call can hang a run.
+
+sympy can spend minutes on an innocent-looking equation (``x**(1/3) + x**(1/5) = 2``), and a
+thread cannot be stopped from outside, so the slow tools run in a pool of worker processes
+(pebble, made for exactly this): a call past its limit kills its worker, a fresh one takes its
+place, and the call becomes a ``ToolError`` saying it timed out. Workers are started with
+``spawn`` (never forked from a process holding llama.cpp threads), have an address-space limit,
+and die with the agent (``PR_SET_PDEATHSIG``), so none is left behind by a killed agent.
+"""
+
+import concurrent.futures
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import pebble
+
+from models.deadline import remaining
+from tools.errors import ToolError
+
+WORKERS = 2
+WORKER_MEMORY_BYTES = 2 << 30  # a runaway sympy expansion fails with MemoryError, not the machine
+_PR_SET_PDEATHSIG = 1
+
+Result = TypeVar("Result")
+_pool: pebble.ProcessPool | None = None
+_pool_lock = threading.Lock()
+
+
+def _init_worker() -> None:
+    """Tie the worker to the agent's life and cap its memory (runs in each new worker)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # the agent died before the line above ran
+        os._exit(1)
+    resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _shared_pool() -> pebble.ProcessPool:
+    """Return the process-wide worker pool, starting it on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or not _pool.active:
+            _pool = pebble.ProcessPool(
+                max_workers=WORKERS, initializer=_init_worker, context=multiprocessing.get_context("spawn")
+            )
+        return _pool
+
+
+def call(name: str, function: Callable[[str], Result], args: str, timeout_s: float) -> Result:
+    """Return ``function(args)`` computed in a worker, or raise ToolError if it took over ``timeout_s``.
+
+    The limit shrinks to what is left of the run's wall-clock budget (``models.deadline``).
+    """
+    left = remaining()
+    limit = timeout_s if left is None else max(0.0, min(timeout_s, left))
+    if limit <= 0:
+        raise ToolError(f"{name}: not run, the run's wall-clock budget is spent")
+    future = _shared_pool().schedule(function, args=(args,), timeout=limit)
+    try:
+        return future.result()
+    except concurrent.futures.TimeoutError:
+        raise ToolError(f"{name}: timed out after {limit:g} s (tool_timeout_s)") from None
+    except pebble.ProcessExpired as err:  # killed from outside, or out of memory in native code
+        raise ToolError(f"{name}: the tool's worker process died ({err})") from None
+
+
+def bounded(name: str, function: Callable[[str], Result], timeout_s: float) -> Callable[[str], Result]:
+    """Return ``function`` made to run in a worker under a ``timeout_s`` wall-clock limit."""
+
+    def tool(args: str) -> Result:
+        return call(name, function, args, timeout_s)
+
+    tool.__name__ = tool.__qualname__ = f"bounded_{getattr(function, '__name__', name)}"
+    tool.__doc__ = function.__doc__
+    return tool
+
+
+def shutdown() -> None:
+    """Stop the worker pool (tests; an exiting interpreter stops it by itself)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.stop()
+            _pool.join()
+            _pool = None
