@@ -26,7 +26,27 @@ DEV_ARGS ?=  # e.g. --no-reload: hot reload restarts the server whenever a .py f
 # `langgraph dev` offline: no CLI analytics, no PyPI version check, no tracing, no browser (Studio is a web app)
 DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
 
-.PHONY: install models run dev test lint clean
+# System packages from the distribution, installed when make runs as root on a Debian-like machine:
+# bubblewrap and libseccomp, the Code action's sandbox (tools/sandbox.py). Elsewhere make says what
+# to install and goes on; Code then refuses to run rather than run unsandboxed.
+SYSTEM_PACKAGES ?= bubblewrap libseccomp2
+
+.PHONY: install system-packages models run dev test lint clean
+
+system-packages:
+	@missing=""; { command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2; } >/dev/null 2>&1 || \
+	  missing="$(SYSTEM_PACKAGES)"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $$missing (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; }; \
+	else \
+	  echo "note: install bubblewrap and libseccomp for the Code action's sandbox (Debian/Ubuntu:" \
+	       "sudo apt-get install bubblewrap libseccomp2; Fedora: sudo dnf install bubblewrap libseccomp);" \
+	       "until then Code refuses to run"; \
+	fi
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +54,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install $(PIP_ARGS) -e '.[dev,train]'
 	touch $@
 
-install: $(BIN)/.installed
+install: system-packages $(BIN)/.installed
 
 models: install
 	$(BIN)/lumos models fetch $(MODEL)
@@ -47,7 +67,7 @@ dev: models
 
 test: install lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
-	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

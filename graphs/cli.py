@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from graphs.binding import CompiledLumosGraph
 from models import presets
-from nodes.context import Context
+from nodes.context import Context, describe
+from nodes.state import task_problem
 
 FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
 
@@ -81,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from graphs import persistence, terminal
 
     tokens = args.show_tokens
+    if args.task is not None and (problem := task_problem(args.task)):
+        raise ValueError(problem)
     if (args.votes > 1 or args.plan_retries) and (args.thread is not None or args.review):
         raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")
     if args.thread is None:
@@ -111,8 +116,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
     """Print the task and the run's settings."""
-    print(f"Task: {task}")
-    print(
+    from graphs.terminal import say
+
+    say(f"Task: {task}")
+    say(
         f"{formulation} | planner {context.planner} | grounder {context.grounder} | profile {context.profile}"
         + (" | review" if context.review_plan else "")
         + (f" | thread {thread}" if thread else "")
@@ -124,6 +131,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from graphs import persistence, terminal
+    from graphs.terminal import say
 
     if not Path(args.db).exists():
         raise FileNotFoundError(f"no thread database at {args.db} (runs started with --thread create it)")
@@ -138,12 +146,12 @@ def cmd_history(args: argparse.Namespace) -> int:
             config = persistence.thread_config(info["thread_id"], persistence.thread_context(info))
             lines = terminal.history_lines(graph.get_state_history(config))
             if args.thread is None:  # the overview: one line per thread
-                print(f"{info['thread_id']}  {info['formulation']}  {info['created_at']}  ", end="")
-                print(f"{lines[-1]}  {info['task']!r}")
+                say(f"{info['thread_id']}  {info['formulation']}  {info['created_at']}  ", end="")
+                say(f"{lines[-1]}  {info['task']!r}")
                 continue
-            print(f"Thread {info['thread_id']} ({info['formulation']}, started {info['created_at']})")
-            print(f"Task: {info['task']}")
-            print("\n".join(lines))
+            say(f"Thread {info['thread_id']} ({info['formulation']}, started {info['created_at']})")
+            say(f"Task: {info['task']}")
+            say("\n".join(lines))
     return 0
 
 
@@ -554,6 +562,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index build at DEBUG
     try:
         return int(args.func(args))
+    except ValidationError as err:  # a setting out of its bounds: say which, on one line
+        print(f"lumos: error: {describe(err)}", file=sys.stderr)
+        return 2
     except (presets.ModelFetchError, FileNotFoundError, ValueError) as err:
         print(f"lumos: error: {err}", file=sys.stderr)
         return 2

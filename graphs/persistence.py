@@ -48,15 +48,38 @@ def default_db() -> str:
     return os.environ.get("LUMOS_DB", DEFAULT_DB)
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def check_db_path(path: Path) -> None:
+    """Raise ValueError unless ``path`` is an SQLite database or a place one can be created."""
+    if path.is_dir():
+        raise ValueError(f"the thread database {path} is a directory; pass a file path (--db FILE)")
+    if path.exists():
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise ValueError(f"the thread database {path} is not an SQLite file; pass another --db path")
+    elif path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"cannot create the thread database {path}: {path.parent} is not a directory")
+
+
 @contextmanager
 def open_threads(path: str | Path) -> Iterator[SqliteSaver]:
     """Open (creating if needed) a thread database as a LangGraph SQLite checkpointer."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)  # LangGraph may write from a worker thread
+    check_db_path(path)
     try:
-        with conn:
-            conn.execute(_SCHEMA)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=False)  # LangGraph may write from a worker thread
+    except (OSError, sqlite3.Error) as err:
+        raise ValueError(f"cannot open the thread database {path}: {err}") from err
+    try:
+        try:
+            with conn:
+                conn.execute(_SCHEMA)
+        except sqlite3.DatabaseError as err:  # e.g. a corrupt file that starts like SQLite
+            raise ValueError(f"the thread database {path} cannot be used: {err}") from err
         yield SqliteSaver(conn)
     finally:
         conn.close()

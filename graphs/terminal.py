@@ -5,6 +5,7 @@ optionally echoes the models' tokens (``messages`` mode) to stderr, asks the per
 for a verdict when the run pauses for review, and resumes the run with it.
 """
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -21,6 +22,19 @@ from nodes.state import LumosInput
 
 PAUSED = 3  # exit status of a run left waiting for a review
 INTERRUPTED = 130  # Ctrl-C, as a shell reports it
+# Control characters (ANSI escapes among them) and lone surrogates, which model output, tool output
+# or a task may hold: echoed raw they could rewrite the terminal, so they are shown escaped.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def safe(text: object) -> str:
+    """Return ``text`` with control characters and lone surrogates escaped, newlines and tabs kept."""
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(), str(text))
+
+
+def say(text: str = "", **kwargs: Any) -> None:
+    """Print one line of terminal output, escaped."""
+    print(safe(text), **kwargs)
 
 
 def brief(text: str, width: int = 160) -> str:
@@ -34,16 +48,16 @@ def show_event(event: Mapping[str, Any]) -> None:
     """Print one custom stream event (subgoal, stop, action, result); the answer is printed at the end."""
     kind = event.get("type")
     if kind == "reasoning":
-        print(f"[reason]  {event['text']}")
+        say(f"[reason]  {event['text']}")
     elif kind == "subgoal":
-        print(f"[plan]    {protocol.render_subgoal(event['index'], event['subgoal'])}")
+        say(f"[plan]    {protocol.render_subgoal(event['index'], event['subgoal'])}")
     elif kind == "stop":
-        print(f"[plan]    {event['text']}")
+        say(f"[plan]    {event['text']}")
     elif kind == "action":
-        print(f"[ground]  {event['action']}")
+        say(f"[ground]  {event['action']}")
     elif kind == "result":
         mark = "" if event["ok"] else "  (failed)"
-        print(f"[execute] {event['action']} -> {brief(event['observation'])}{mark}")
+        say(f"[execute] {event['action']} -> {brief(event['observation'])}{mark}")
     sys.stdout.flush()
 
 
@@ -53,12 +67,12 @@ def show_update(node: str, update: Any) -> None:
         return
     if node == "integrate":  # the integrated baseline plans and grounds in one node, without events
         for index, subgoal in enumerate(update.get("subgoals", []), start=1):
-            print(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
+            say(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
     if node in ("attempt", "vote", "settle"):  # graphs/voting.py, graphs/crosscheck.py: whole runs
         for line in describe(node, update, {}):
-            print(f"[{node}]  {line}")
+            say(f"[{node}]  {line}")
     if update.get("error") and node != "answer":
-        print(f"[{node}]  error: {update['error']}")
+        say(f"[{node}]  error: {update['error']}")
     sys.stdout.flush()
 
 
@@ -74,7 +88,7 @@ class TokenEcho:
             self.end()
             self.current = message.id
             sys.stderr.write(f"  ({metadata.get('langgraph_node', '?')} tokens) ")
-        sys.stderr.write(message.text)
+        sys.stderr.write(safe(message.text))
         sys.stderr.flush()
 
     def end(self) -> None:
@@ -123,9 +137,9 @@ def read_lines(ask: Callable[[str], str], prompt: str) -> list[str]:
 def ask_review(request: Mapping[str, Any], ask: Callable[[str], str] = input) -> Any | None:
     """Show the plan under review and return the person's decision; None when nobody is there (EOF)."""
     if request.get("problem"):
-        print(f"[review]  not a decision: {request['problem']}")
+        say(f"[review]  not a decision: {request['problem']}")
     for index, subgoal in enumerate(request["subgoals"], start=request["first"]):
-        print(f"[review]  {protocol.render_subgoal(index, subgoal)}")
+        say(f"[review]  {protocol.render_subgoal(index, subgoal)}")
     try:
         while True:
             choice = ask("Approve, edit or reject? [A/e/r] ").strip().lower() or "a"
@@ -136,7 +150,7 @@ def ask_review(request: Mapping[str, Any], ask: Callable[[str], str] = input) ->
             if choice in ("e", "edit"):
                 if request["formulation"] == "iterative":
                     return {"action": "edit", "subgoals": [ask(f"Subgoal {request['first']}: ")]}
-                print("Enter the plan, one subgoal per line; an empty line ends it.")
+                say("Enter the plan, one subgoal per line; an empty line ends it.")
                 return {"action": "edit", "subgoals": read_lines(ask, "> ")}
     except EOFError:
         return None
@@ -145,9 +159,9 @@ def ask_review(request: Mapping[str, Any], ask: Callable[[str], str] = input) ->
 def show_answer(values: Mapping[str, Any]) -> int:
     """Print the run's answer (or why there is none); return the exit status."""
     if values.get("answer") is not None:
-        print(f"Answer: {values['answer']}")
+        say(f"Answer: {values['answer']}")
         return 0
-    print(f"No answer: {values.get('error')}")
+    say(f"No answer: {values.get('error')}")
     return 1
 
 
@@ -164,12 +178,12 @@ def run(
     config = thread_config(thread_id, context)
     snapshot = graph.get_state(config)
     if snapshot.values and not snapshot.next:
-        print(f"Thread {thread_id} has finished.")
+        say(f"Thread {thread_id} has finished.")
         return show_answer(snapshot.values)
     payload: Any = LumosInput(task=task)
     if snapshot.next:
         step = (snapshot.metadata or {}).get("step", -1) + 1
-        print(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")
+        say(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")
         payload = None
     try:
         while True:
@@ -177,7 +191,7 @@ def run(
                 decision = ask_review(snapshot.interrupts[0].value)
                 if decision is None:
                     where = f"`lumos run --thread {thread_id}` asks again" if durable else "the run is lost"
-                    print(f"No reviewer on the terminal: paused for review; {where}.")
+                    say(f"No reviewer on the terminal: paused for review; {where}.")
                     return PAUSED
                 payload = Command(resume=decision)
             stream_steps(
@@ -188,7 +202,7 @@ def run(
                 return show_answer(snapshot.values)
     except KeyboardInterrupt:
         resume = f" `lumos run --thread {thread_id}` resumes from the last completed step." if durable else ""
-        print(f"\nInterrupted.{resume}", file=sys.stderr)
+        say(f"\nInterrupted.{resume}", file=sys.stderr)
         return INTERRUPTED
 
 

@@ -11,6 +11,7 @@ token ``usage_metadata``, how much of its prompt llama.cpp actually evaluated: a
 KV cache of its last prompt and only evaluates the part after the longest common prefix.
 """
 
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -89,6 +90,21 @@ class LoadedModel:
         }
 
 
+class DeadlineStop:
+    """A logits processor that leaves only end-of-text possible once the deadline has passed."""
+
+    def __init__(self, at: float, eos: int) -> None:
+        self.at, self.eos = at, eos
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        """Return the scores, all but end-of-text's set to -inf once past the deadline."""
+        if time.monotonic() >= self.at:
+            keep = scores[self.eos]
+            scores[:] = -math.inf
+            scores[self.eos] = max(keep, 0.0)
+        return scores
+
+
 def to_turns(messages: Sequence[BaseMessage]) -> list[tuple[str, str]]:
     """Return ``(role, text)`` pairs for LangChain messages."""
     turns = []
@@ -130,13 +146,17 @@ class ChatLlamaCpp(BaseChatModel):
         if params["temperature"] == 0:
             params["top_k"] = 1  # make greedy explicit, whatever the sampler defaults
         params.update(kwargs)
-        if (left := remaining()) is not None:  # the run's wall-clock budget: stop generating at it
-            at = time.monotonic() + left
-            params["stopping_criteria"] = lambda tokens, logits: time.monotonic() >= at
+        processors: list[Any] = []
         if isinstance(grammar, str) and params["temperature"] == 0:
-            params["logits_processor"] = [GreedyGrammar(self.model.llama, grammar)]
+            processors.append(GreedyGrammar(self.model.llama, grammar))
         elif grammar is not None:
             params["grammar"] = self.model.grammar(grammar) if isinstance(grammar, str) else grammar
+        # The run's wall-clock budget: past it, only end-of-text can be generated. Not under
+        # llama.cpp's grammar sampler, which may refuse that token; those calls end at max_tokens.
+        if (left := remaining()) is not None and "grammar" not in params:
+            processors.append(DeadlineStop(time.monotonic() + left, self.model.llama.token_eos()))
+        if processors:
+            params["logits_processor"] = processors
         return params
 
     def _lumos_tokens(self, messages: Sequence[BaseMessage]) -> list[int]:

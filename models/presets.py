@@ -21,6 +21,8 @@ from typing import TypeAlias
 
 from tqdm import tqdm
 
+from models.gguf_check import check_gguf
+
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
@@ -261,6 +263,7 @@ def resolve(spec: str, *, fetch_missing: bool = True, cache: Path | None = None)
             f"{path} is not a .gguf file; llama.cpp loads GGUF models only, "
             f"so pass a .gguf file or one of the presets: {_known()}"
         )
+    check_gguf(path)  # a preset's sha256 already vouches for it; any other file is walked first
     return path.resolve()
 
 

@@ -40,7 +40,7 @@ def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None
         "n_threads": threads,
         "n_threads_batch": threads,
         "seed": 0,
-        "verbose": False,
+        "verbose": bool(os.environ.get("LUMOS_LLAMA_VERBOSE")),
     }
 
 
@@ -53,7 +53,14 @@ def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: st
         if key not in _LOADED:
             from llama_cpp import Llama  # deferred: importing this module must stay free
 
-            llama: Any = Llama(**settings)
+            try:
+                llama: Any = Llama(**settings)
+            except ValueError as err:  # llama.cpp says only "Failed to load model from file"
+                raise ValueError(
+                    f"llama.cpp could not load {path} ({err}). Its GGUF layout is well-formed, so the "
+                    "model's architecture or a tensor type is likely one this llama.cpp build does not "
+                    "support; run with LUMOS_LLAMA_VERBOSE=1 to see llama.cpp's own log"
+                ) from err
             _LOADED[key] = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
         return _LOADED[key]
 

@@ -36,7 +36,8 @@ def within_budget(node: Node, *, final: bool = False) -> Node:
         if left <= 0:
             if final and state.get("error"):  # the run already failed: the answer node only records it
                 return {"answer": None, "stop_reason": "error"}
-            return {"error": budget_error(context), "stop_reason": "error"} | ({"answer": None} if final else {})
+            ended = {"error": budget_error(context), "stop_reason": "error"}
+            return ended | ({"answer": None} if final else {})
         start = time.monotonic()
         with deadline_in(left):
             update = node(state, runtime) if takes_runtime else node(state)

@@ -12,16 +12,14 @@ from nodes.context import Context, context_of, domain_of
 from nodes.events import ReasoningEvent, StopEvent, emit, subgoal_events
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
-from nodes.state import LumosState
+from nodes.state import LumosState, task_problem
 
 
 def invalid_input(state: LumosState, context: Context, domains: Collection[str]) -> str | None:
     """Return why the task cannot be run, or None."""
     task = state.get("task")
-    if not isinstance(task, str):
-        return f"the task must be a string, not {type(task).__name__}"
-    if not task.strip():
-        return "the task is empty"
+    if (problem := task_problem(task)) or not isinstance(task, str):
+        return problem
     if len(task) > context.max_task_chars:
         return f"the task has {len(task)} characters; the limit is {context.max_task_chars} (max_task_chars)"
     if domain_of(state, context) not in domains:

@@ -53,3 +53,19 @@ class LumosState(LumosInput):
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str | None]
     error: NotRequired[str | None]
+
+
+def task_problem(task: object) -> str | None:
+    """Return why ``task`` is not a task a run can take (not text, empty, NUL, not Unicode), or None."""
+    if not isinstance(task, str):
+        return f"the task must be a string, not {type(task).__name__}"
+    if not task.strip():
+        return "the task is empty"
+    if "\x00" in task:
+        return f"the task contains a NUL byte (at character {task.index(chr(0))})"
+    try:
+        task.encode("utf-8")
+    except UnicodeEncodeError as err:  # a lone surrogate: invalid UTF-8 decoded with surrogateescape
+        where = f"a lone surrogate at character {err.start}"
+        return f"the task is not valid Unicode ({where}; was it read from invalid UTF-8?)"
+    return None

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from nodes import protocol
+from nodes.context import Context
 from nodes.execute import run_action
 from nodes.exemplars import EXEMPLARS
-from nodes.context import Context
 from tools import toolbox_for, toolboxes
 
 DEV_FILES = [

@@ -30,6 +30,11 @@ HOSTILE = [
     "R1 = Code(import socket; socket.create_connection(('127.0.0.1', 9)))",
     "R1 = Code(while True: pass)",
     "R1 = SolveEquation(x**1000 = 2)",
+    # each of these kept sympy busy for minutes before tool calls ran in killable workers
+    "R1 = SolveEquation(x**(1/3) + x**(1/5) + x**(1/7) = 2)",
+    "R1 = SolveEquation(x**10 + y**3 = 2, y**10 + z = 3, z**10 + w = 1, w**10 + x = 5)",
+    "R1 = SolveInequality(x**(1/3) + x**(1/5) + x**(1/7) > 2)",
+    "R1 = Code(import sys; sys.stderr.write('e' * 1000000); 1/0)",
     "R1 = Calculator(R99 + 1)",
     "R2, R3 = Calculator(1 + 1)",
     "Output = R7",
@@ -62,7 +67,7 @@ def hostile_models(rng: random.Random) -> ScriptedModels:
 def test_malformed_outputs_end_the_run_cleanly(module, seed):
     rng = random.Random(seed)
     graph = module.build(models=hostile_models(rng)).compile()
-    context = Context(max_subgoals=4)
+    context = Context(max_subgoals=4, tool_timeout_s=1.0, max_run_seconds=60.0)
     state = graph.invoke(
         {"task": "How many clips?"}, {"recursion_limit": context.recursion_limit}, context=context
     )
@@ -80,6 +85,8 @@ def test_each_hostile_grounding_is_handled():
         models = ScriptedModels(
             FakeListChatModel(responses=["Subgoal 1: Do it."]), FakeListChatModel(responses=[line])
         )  # type: ignore[arg-type]
-        state = onetime.build(models=models).compile().invoke({"task": "t"}, context=Context())
+        context = Context(tool_timeout_s=1.0)
+        state = onetime.build(models=models).compile().invoke({"task": "t"}, context=context)
         assert state["answer"] is not None or state["error"], line
+        assert all(len(a["observation"]) < 8100 for a in state["actions"]), line
         assert "pwned" not in str(state.get("answer")), line

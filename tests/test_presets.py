@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from tiny_gguf import write_tiny
 
 from models import presets
 from models.presets import (
@@ -377,8 +378,7 @@ def test_resolve_path_must_be_a_gguf_file(tmp_path: Path) -> None:
 
 
 def test_resolve_returns_an_existing_gguf_path(tmp_path: Path) -> None:
-    model = tmp_path / "Local.GGUF"
-    model.write_bytes(b"GGUF")
+    model = write_tiny(tmp_path / "Local.GGUF")
 
     assert resolve(str(model)) == model.resolve()
 

@@ -257,7 +257,7 @@ def test_a_stderr_flood_becomes_a_short_error() -> None:
 def test_the_work_directory_is_small_and_fresh() -> None:
     assert run_python("import os\nsorted(os.listdir('.'))") == "[]"
     flood = "f = open('big', 'wb')\nfor _ in range(40):\n    f.write(b'x' * (1 << 20))"
-    with pytest.raises(SandboxError, match="more than|No space"):
+    with pytest.raises(SandboxError, match=r"more than|No space"):
         run_python(flood)
     assert "No space left" in bare(flood).stderr  # without rlimits, the tmpfs size still holds
 

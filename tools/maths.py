@@ -14,7 +14,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numexpr
 import sympy
@@ -24,6 +24,9 @@ from tools.bounded import bounded
 from tools.errors import ToolError
 from tools.formula import MAX_CHARS, format_number, normalize, parse
 from tools.sandbox import SandboxError, run_python
+
+if TYPE_CHECKING:  # only for annotations: tools must not import the nodes at runtime
+    from nodes.context import Context
 
 __all__ = ["MATHS_TOOLS", "ToolError", "maths_tools"]
 
@@ -543,12 +546,6 @@ class MathsTools:
 
     actions = frozenset(MATHS_TOOLS)
 
-    def __call__(self, context: "SupportsToolTimeout") -> dict[str, Callable[[str], str | list[str]]]:
+    def __call__(self, context: "Context") -> dict[str, Callable[[str], str | list[str]]]:
         """Return the toolbox for one run."""
         return maths_tools(context.tool_timeout_s)
-
-
-class SupportsToolTimeout(Protocol):
-    """What the factory reads of a run's context."""
-
-    tool_timeout_s: float

@@ -123,12 +123,24 @@ def run(body, tail):
             print(repr(value))
 
 
+def report(error, write=sys.stderr.write, name=type, text=str, exit=os._exit):
+    # one short line, whatever the exception holds: the parent reads only the last line anyway
+    message = f"{name(error).__name__}: {text(error)}"
+    write("\n" + (message if len(message) <= 1000 else message[:1000] + " ... (truncated)") + "\n")
+    sys.stderr.flush()
+    exit(1)
+
+
 limit(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-code = load()
-sys.stdin = None
-guard(sys.argv[1])
-del ast, limit, load, guard
-run(*code)
+try:
+    code = load()
+    sys.stdin = None
+    guard(sys.argv[1])
+    run(*code)
+except SystemExit:
+    raise
+except BaseException as error:
+    report(error)
 """
 
 
@@ -203,7 +215,7 @@ def _sandbox() -> tuple[str, bytes]:
     """Return bwrap's path and the seccomp program once a probe ran in the sandbox; raise if it cannot."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        raise SandboxError(f"refusing to run code without a sandbox: `bwrap` is not installed; {INSTALL_HINT}")
+        raise SandboxError(f"refusing to run code without a sandbox: bwrap is not installed; {INSTALL_HINT}")
     program = _seccomp_program()
     try:
         returncode, _, stderr = _spawn(bwrap, program, ["-c", _PROBE], "", _PROBE_TIMEOUT_S)
