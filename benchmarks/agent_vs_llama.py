@@ -32,6 +32,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import LLMResult
 
+from domains import DOMAINS
 from evaluation import benchmarks
 from evaluation.benchmarks import Example
 from graphs import iterative, onetime
@@ -40,7 +41,6 @@ from models.chat import to_turns
 from nodes import protocol
 from nodes.context import Context
 from nodes.state import LumosInput
-from tools import action_names, toolboxes
 
 OVERHEAD_TARGET = 0.05  # wall time outside model calls / raw llama.cpp time for the same prompts
 PREFILL_TARGET = 1.3  # prefill evaluated in a Lumos-I run / its final planner + grounder prompts
@@ -149,7 +149,7 @@ def forget_kv_caches() -> None:
 def run_agent(graph: Any, examples: Sequence[Example], context: Context, formulation: str) -> list[Run]:
     """Run the graph on each example, recording its requests and timing the whole run."""
     forget_kv_caches()
-    actions = action_names(toolboxes()["maths"])
+    actions = DOMAINS["maths"].actions
     runs = []
     for example in examples:
         recorder = Recorder()

@@ -20,7 +20,7 @@ from evaluation.harness import read_trace
 from evaluation.metrics import maths_strict
 from graphs.crosscheck import fall_back
 from graphs.voting import Attempt
-from nodes.protocol import extract_final_answer
+from nodes.extraction import extract_final_answer
 
 
 def with_fallback(row: dict[str, Any], fallback: str) -> str | None:

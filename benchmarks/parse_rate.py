@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks.agent_vs_llama import parse_failures
+from domains import DOMAINS
 from evaluation.harness import read_trace, summary_path
-from tools import action_names, toolboxes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("traces", nargs="+", help="`lumos eval` JSONL traces")
     ap.add_argument("--domain", default="maths")
     args = ap.parse_args(argv)
-    actions = action_names(toolboxes()[args.domain])
+    actions = DOMAINS[args.domain].actions
     columns = ("trace", "problems", "parse failures", "with one", "errors", "accuracy", "s / problem")
     print(f"| {' | '.join(columns)} |")
     print("|---|---|---|---|---|---|---|")

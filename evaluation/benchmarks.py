@@ -6,31 +6,23 @@
 | svamp      | body, question, answer (number)          | body + " " + question | str(int(answer))  |
 | strategyqa | question, answer (bool)                  | question              | "true" / "false"  |
 | hotpotqa   | question, answer (+ context: distractor) | question              | answer            |
+
+Each benchmark is declared once, in ``SPECS``: its domain, its summary metrics (the Lumos headline
+first, lumos-reference §5.3), how a row becomes an example, how a prediction is scored, and the run
+settings it implies (StrategyQA must answer yes/no; HotpotQA's distractor paragraphs are its corpus).
 """
 
-import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from typing_extensions import TypedDict
 
+from common.jsonl import read_jsonl
 from evaluation import metrics
 
 Benchmark = Literal["gsm8k", "svamp", "strategyqa", "hotpotqa"]
-BENCHMARKS: tuple[Benchmark, ...] = ("gsm8k", "svamp", "strategyqa", "hotpotqa")
-DOMAIN: dict[Benchmark, str] = {
-    "gsm8k": "maths",
-    "svamp": "maths",
-    "strategyqa": "complex_qa",
-    "hotpotqa": "complex_qa",
-}
-# Summary metrics per benchmark, the Lumos headline first (lumos-reference §5.3).
-METRICS: dict[Benchmark, tuple[str, ...]] = {
-    "gsm8k": ("accuracy_strict", "accuracy_numeric"),
-    "svamp": ("accuracy_strict", "accuracy_numeric"),
-    "strategyqa": ("accuracy",),
-    "hotpotqa": ("em", "f1", "llm_accuracy"),
-}
 # Which per-example field each summary metric averages.
 METRIC_FIELD = {
     "accuracy_strict": "correct",
@@ -51,19 +43,8 @@ class Example(TypedDict):
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Return the JSON objects of a JSONL file, naming the line of any that is not one."""
-    rows = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{line_no}: not valid JSON ({err.msg})") from err
-        if not isinstance(row, dict):
-            raise ValueError(f"{path}:{line_no}: expected a JSON object")
-        rows.append(row | {"_line": line_no})
-    return rows
+    """Return the JSON objects of a JSONL file, each with its ``_line``, naming any bad line."""
+    return [row | {"_line": line_no} for line_no, row in read_jsonl(path)]
 
 
 def detect(row: dict[str, Any]) -> Benchmark:
@@ -78,23 +59,6 @@ def detect(row: dict[str, Any]) -> Benchmark:
     if "context" in row or "type" in row or isinstance(answer, str):
         return "hotpotqa"
     raise ValueError(f"cannot tell the benchmark of a row with fields {sorted(row)}")
-
-
-def to_example(benchmark: Benchmark, row: dict[str, Any]) -> Example:
-    """Return the example a row of ``benchmark`` stands for."""
-    ident = str(row.get("id", row.get("ID", row.get("_line"))))
-    try:
-        if benchmark == "svamp":
-            value = float(row["answer"])
-            gold = str(int(value)) if value.is_integer() else str(value)
-            return Example(id=ident, task=f"{row['body'].strip()} {row['question'].strip()}", gold=gold)
-        if benchmark == "gsm8k":
-            return Example(id=ident, task=row["question"], gold=metrics.gold_number(str(row["answer"])))
-        if benchmark == "strategyqa":
-            return Example(id=ident, task=row["question"], gold=str(truth(row["answer"])).lower())
-        return Example(id=ident, task=row["question"], gold=str(row["answer"]))
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"line {row.get('_line')}: not a {benchmark} example ({err!r})") from err
 
 
 def truth(answer: Any) -> bool:
@@ -121,21 +85,110 @@ def load(path: Path, benchmark: Benchmark | None = None) -> tuple[Benchmark, lis
     return benchmark, examples
 
 
+def _ident(row: dict[str, Any]) -> str:
+    return str(row.get("id", row.get("ID", row.get("_line"))))
+
+
+def _svamp(row: dict[str, Any]) -> Example:
+    value = float(row["answer"])
+    gold = str(int(value)) if value.is_integer() else str(value)
+    return Example(id=_ident(row), task=f"{row['body'].strip()} {row['question'].strip()}", gold=gold)
+
+
+def _maths_score(prediction: str | None, gold: str) -> dict[str, Any]:
+    return {
+        "correct": metrics.maths_strict(prediction, gold),
+        "correct_numeric": metrics.maths_numeric(prediction, gold),
+    }
+
+
+def _qa_score(prediction: str | None, gold: str) -> dict[str, Any]:
+    prediction = metrics.true_false_as_yes_no(prediction)
+    return {"correct": metrics.exact_match(prediction, gold), "f1": metrics.f1(prediction, gold)}
+
+
+def _hotpot_settings(data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """The distractor paragraphs become the local corpus, unless another corpus or backend is chosen."""
+    from evaluation.runs import distractor_corpus
+
+    if options.get("corpus") is not None or options.get("knowledge", "auto") not in ("auto", "local"):
+        return {}
+    corpus = distractor_corpus(data, out_dir)  # None for a questions-only file
+    return {"corpus": str(corpus) if corpus else None}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One benchmark: its domain, metrics, row reader and scorer, and the run settings it implies."""
+
+    name: Benchmark
+    domain: str
+    metrics: tuple[str, ...]
+    example: Callable[[dict[str, Any]], Example]
+    score: Callable[[str | None, str], dict[str, Any]]
+    # (data file, trace directory, parsed options) -> settings the benchmark sets for its runs
+    implied: Callable[[Path, Path, dict[str, Any]], dict[str, Any]] = field(
+        default=lambda data, out, options: {}
+    )
+
+    def settings(self, data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+        """Return the run settings this benchmark sets: its domain, and what its rules imply."""
+        return {"domain": self.domain, **self.implied(data, out_dir, options)}
+
+
+SPECS: dict[str, Spec] = {
+    spec.name: spec
+    for spec in (
+        Spec(
+            "gsm8k",
+            "maths",
+            ("accuracy_strict", "accuracy_numeric"),
+            lambda row: Example(
+                id=_ident(row), task=row["question"], gold=metrics.gold_number(str(row["answer"]))
+            ),
+            _maths_score,
+        ),
+        Spec("svamp", "maths", ("accuracy_strict", "accuracy_numeric"), _svamp, _maths_score),
+        Spec(
+            "strategyqa",
+            "complex_qa",
+            ("accuracy",),
+            lambda row: Example(id=_ident(row), task=row["question"], gold=str(truth(row["answer"])).lower()),
+            lambda prediction, gold: {"correct": metrics.yes_no_correct(prediction, gold == "true")},
+            lambda data, out, options: {
+                "yes_no": True
+            },  # Lumos appends " Must answer yes/no." to the final question
+        ),
+        Spec(
+            "hotpotqa",
+            "complex_qa",
+            ("em", "f1", "llm_accuracy"),
+            lambda row: Example(id=_ident(row), task=row["question"], gold=str(row["answer"])),
+            _qa_score,
+            _hotpot_settings,
+        ),
+    )
+}
+BENCHMARKS: tuple[Benchmark, ...] = tuple(cast(Benchmark, name) for name in SPECS)
+DOMAIN = {name: spec.domain for name, spec in SPECS.items()}
+METRICS = {name: spec.metrics for name, spec in SPECS.items()}
+
+
+def to_example(benchmark: Benchmark, row: dict[str, Any]) -> Example:
+    """Return the example a row of ``benchmark`` stands for."""
+    try:
+        return SPECS[benchmark].example(row)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"line {row.get('_line')}: not a {benchmark} example ({err!r})") from err
+
+
+def score(benchmark: Benchmark, prediction: str | None, gold: str) -> dict[str, Any]:
+    """Return the per-example correctness fields of a prediction (see ``METRIC_FIELD``)."""
+    return SPECS[benchmark].score(prediction, gold)
+
+
 def as_benchmark(name: str) -> Benchmark:
     """Return ``name`` as a benchmark, or raise ValueError."""
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     return cast(Benchmark, name)
-
-
-def score(benchmark: Benchmark, prediction: str | None, gold: str) -> dict[str, Any]:
-    """Return the per-example correctness fields of a prediction (see ``METRIC_FIELD``)."""
-    if benchmark in ("gsm8k", "svamp"):
-        return {
-            "correct": metrics.maths_strict(prediction, gold),
-            "correct_numeric": metrics.maths_numeric(prediction, gold),
-        }
-    if benchmark == "strategyqa":
-        return {"correct": metrics.yes_no_correct(prediction, gold == "true")}
-    prediction = metrics.true_false_as_yes_no(prediction)
-    return {"correct": metrics.exact_match(prediction, gold), "f1": metrics.f1(prediction, gold)}

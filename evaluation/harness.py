@@ -5,8 +5,6 @@ resumes where it stopped (ids already in the file are skipped); a failing exampl
 its error and never aborts the run. Next to ``x.jsonl`` go ``x.summary.json`` and ``x.md``.
 """
 
-import dataclasses
-import gzip
 import json
 import logging
 import time
@@ -17,9 +15,11 @@ from typing import Any
 
 from tqdm import tqdm
 
+from common.jsonl import read_jsonl
 from evaluation import benchmarks, report
 from evaluation.benchmarks import Benchmark, Example
 from evaluation.usage import TokenUsage
+from graphs import options
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
 from nodes.state import LumosInput
@@ -55,19 +55,7 @@ def markdown_path(out: Path) -> Path:
 
 def read_trace(out: Path) -> list[dict[str, Any]]:
     """Return the rows of a trace file (``.gz`` too); a line cut short by a killed run is skipped."""
-    if not out.exists():
-        return []
-    data = out.read_bytes()
-    text = (gzip.decompress(data) if out.suffix == ".gz" else data).decode("utf-8")
-    rows = []
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            logger.warning("%s:%d is not a complete trace row; it is ignored", out, line_no)
-    return rows
+    return [row for _, row in read_jsonl(out, skip_broken=True)] if out.exists() else []
 
 
 def is_well_formed(state: dict[str, Any]) -> bool:
@@ -220,7 +208,7 @@ def check_resumable(out: Path, config: dict[str, Any]) -> None:
         return
     before = json.loads(path.read_text(encoding="utf-8")).get("config")
     # a setting added to Context since the run started counts as unchanged at its default value
-    defaults = {f.name: f.default for f in dataclasses.fields(Context)}
+    defaults = options.defaults()  # the wrappers' settings too, which older traces recorded
     changed = sorted(
         k
         for k in set(before or {}) | set(config)

@@ -7,17 +7,11 @@
 """
 
 import re
-import string
 from collections import Counter
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
+from nodes.extraction import normalize_answer
+
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def normalize_answer(text: str) -> str:
-    """Lower-case, drop punctuation and articles, collapse whitespace (SQuAD's rule)."""
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def exact_match(prediction: str | None, gold: str) -> bool:

@@ -1,13 +1,12 @@
 """Compare evaluation runs side by side: a markdown table and a bar chart, ready for a README."""
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 from evaluation import benchmarks
 from evaluation.benchmarks import BENCHMARKS
-from nodes.context import Context
+from graphs.options import defaults
 
 FORMULATION_LABEL = {
     "iterative": "Lumos-I",
@@ -47,7 +46,7 @@ def pct(value: float | None) -> str:
 
 # settings a benchmark or the model column already says, or that do not change what runs
 _NOT_A_VARIANT = {"domain", "planner", "grounder", "qa_model", "corpus", "yes_no", "knowledge", "review_plan"}
-_DEFAULTS = dataclasses.asdict(Context())
+_DEFAULTS = defaults()  # the wrappers' settings too: older runs recorded votes, plan_retries, ...
 
 
 def settings(summary: dict[str, Any]) -> str:

@@ -1,46 +1,82 @@
-"""Bind the shared Lumos nodes to their objects (models, toolboxes) for one formulation."""
+"""Bind the shared Lumos nodes to their objects (a model provider, the domains) for one formulation.
 
-from collections.abc import Callable
+This is the one place where a graph built without a provider or domains gets the defaults: GGUF
+models run in-process by llama.cpp (loaded on first use) and every domain of ``domains/``.
+``tools=`` replaces the toolboxes of some domains (your own tools, or test doubles).
+"""
+
+import dataclasses
+from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
 from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from domains import DOMAINS
 from models.registry import LlamaModels, ModelProvider
 from nodes.answer import answer
 from nodes.budget import within_budget
 from nodes.context import Context
+from nodes.domain import Domain, Domains
 from nodes.execute import execute
 from nodes.ground import ground
 from nodes.plan import plan
 from nodes.prompts import Formulation
+from nodes.reason import solve
 from nodes.review import review
 from nodes.state import LumosInput, LumosState
-from tools import Toolboxes, action_names, toolboxes
+from tools import Toolbox
 
-
-def bound_nodes(
-    formulation: Formulation, models: ModelProvider | None, tools: Toolboxes | None
-) -> dict[str, Callable[..., Any]]:
-    """Return the plan/review/ground/execute/answer nodes with their dependencies bound."""
-    models = models or LlamaModels()  # loads weights lazily, on the first model call
-    tools = tools if tools is not None else toolboxes(models)
-    action_sets = {domain: action_names(box) for domain, box in tools.items()}
-    return {
-        "plan": partial(plan, models=models, formulation=formulation, domains=set(tools)),
-        "review": partial(review, formulation=formulation),  # only with Context.review_plan
-        "ground": partial(ground, models=models, formulation=formulation, action_sets=action_sets),
-        "execute": partial(execute, toolboxes=tools, formulation=formulation),
-        "answer": partial(answer, models=models, formulation=formulation),
-    }
-
+# domain -> the tools that replace the domain's own: a toolbox, or a function of the run's context
+Tools = Mapping[str, Toolbox | Callable[[Context], Toolbox]]
 
 LumosGraph = StateGraph[LumosState, Context, LumosInput, LumosState]
 CompiledLumosGraph = CompiledStateGraph[LumosState, Context, LumosInput, LumosState]
+FINAL_NODES = ("answer", "reason")  # the nodes that set a run's answer (reason: the CoT/direct baselines)
 
 
-FINAL_NODES = ("answer", "reason")  # the nodes that set a run's answer
+DomainChoice = Domains | Collection[str]  # declarations, or the names of domains in domains/
+
+
+def resolve(
+    models: ModelProvider | None, domains: DomainChoice | None = None, tools: Tools | None = None
+) -> tuple[ModelProvider, Domains]:
+    """Return the provider and domains a graph is built over: the given ones, else the defaults."""
+    if domains is None:
+        bound: dict[str, Domain] = dict(DOMAINS)
+    elif isinstance(domains, Mapping) and all(isinstance(d, Domain) for d in domains.values()):
+        bound = dict(domains)
+    else:
+        bound = {name: DOMAINS[name] for name in domains}
+    if tools is not None:  # only the domains given tools, each with those tools
+        bound = {name: with_tools(bound.get(name), name, box) for name, box in tools.items()}
+    return (models if models is not None else LlamaModels()), bound
+
+
+def with_tools(domain: Domain | None, name: str, box: Toolbox | Callable[[Context], Toolbox]) -> Domain:
+    """Return ``domain`` with other tools (an unknown name gets maths' answer rule and no examples)."""
+    base = domain if domain is not None else dataclasses.replace(DOMAINS["maths"], name=name, exemplars=())
+    if isinstance(box, Mapping):
+        return dataclasses.replace(base, toolbox=lambda models, context: box, actions=frozenset(box))
+    actions = frozenset(getattr(box, "actions", base.actions))
+    return dataclasses.replace(base, toolbox=lambda models, context: box(context), actions=actions)
+
+
+def bound_nodes(
+    formulation: Formulation, models: ModelProvider, domains: Domains, *, reasoning: bool = False
+) -> dict[str, Callable[..., Any]]:
+    """Return the plan/review/ground/execute/answer nodes (and ``reason``) with their objects bound."""
+    nodes: dict[str, Callable[..., Any]] = {}
+    if reasoning:  # plan_reasoning "steps": a step-by-step solution before planning (nodes/reason.py)
+        nodes["solve"] = partial(solve, models=models, domains=domains)
+    return nodes | {
+        "plan": partial(plan, models=models, formulation=formulation, domains=domains),
+        "review": partial(review, formulation=formulation),  # only with Context.review_plan
+        "ground": partial(ground, models=models, formulation=formulation, domains=domains),
+        "execute": partial(execute, models=models, formulation=formulation, domains=domains),
+        "answer": partial(answer, models=models, formulation=formulation, domains=domains),
+    }
 
 
 def new_builder(nodes: dict[str, Callable[..., Any]]) -> LumosGraph:

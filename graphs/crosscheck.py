@@ -3,9 +3,9 @@
 With ``--plan-reasoning`` the Lumos-O planner first writes a worked solution that ends with
 ``The answer is N.``, then a plan that the grounder and the tools execute. The two answers come
 from different modules, so a mismatch flags a plan that lost a step of its reasoning (the commonest
-1.5B failure). ``Context.plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with
-its own seed, until a run's executed answer agrees with its reasoning's, at most that many times.
-The first agreeing run wins. When none agrees, ``Context.crosscheck_fallback`` decides:
+1.5B failure). ``plan_retries`` reruns the formulation, sampled at ``vote_temperature`` with its own
+seed, until a run's executed answer agrees with its reasoning's, at most that many times. The first
+agreeing run wins. When none agrees, ``crosscheck_fallback`` decides:
 
 * ``greedy`` (the default): the greedy run's executed answer;
 * ``majority``: the executed answer most runs reached (ties: the earliest run);
@@ -15,7 +15,8 @@ The first agreeing run wins. When none agrees, ``Context.crosscheck_fallback`` d
   a choice between two modules' answers, as in model selection between chain-of-thought and
   program-aided answers (Zhao et al., 2023); ``answer_source`` says which one answered.
 
-With ``Context.keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step
+These are the wrapper's own settings (``CrossCheckContext``); each run gets the plain ``Context``.
+With ``keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-by-step
 solution and sample only the plan and its grounding, so they look for an execution of that
 solution. Under ``greedy`` and ``majority`` the answer is always an executed one. Runs are
 sequential, so a task whose first run agrees costs one run; ``attempts`` records every run, as in
@@ -29,13 +30,65 @@ from typing import Annotated, Any, Literal, NotRequired
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from graphs.binding import CompiledLumosGraph
-from graphs.voting import Attempt, AttemptInput, attempt, kept_run, majority, vote_key
-from nodes import protocol
+from graphs.voting import Attempt, AttemptInput, RerunContext, attempt, kept_run, majority, vote_key
 from nodes.budget import within_budget
-from nodes.context import Context, context_of, domain_of
+from nodes.context import STRICT, Context, context_of, core_settings, domain_of, setting
+from nodes.extraction import extract_final_answer
 from nodes.state import LumosInput, LumosState
+
+MAX_PLAN_RETRIES = 8  # a cross-checked task costs at most 1 + this many runs
+Fallback = Literal["greedy", "majority", "reasoning"]
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class CrossCheckContext(RerunContext):
+    """Cross-checking's settings: how often to rerun, whether reruns keep the solution, the fallback."""
+
+    plan_retries: Annotated[int, Field(ge=0, le=MAX_PLAN_RETRIES)] = setting(
+        0,
+        "with --plan-reasoning: rerun (sampled) up to K times while the executed answer disagrees "
+        "with the reasoning's; the first agreeing run wins, else the fallback's",
+    )
+    keep_reasoning: bool = setting(
+        False,
+        "with --plan-reasoning steps and --plan-retries: the reruns keep the greedy run's "
+        "step-by-step solution and sample only the plan and its grounding",
+    )
+    crosscheck_fallback: Fallback = setting(
+        "greedy",
+        "with --plan-retries, when no run agrees with its reasoning: keep the greedy run's answer; "
+        "the executed answer most runs reached; or (reasoning) the answer every run executed if they "
+        "all reached one, else the greedy run's reasoning's own answer",
+    )
+
+    def rerun_setting(self) -> str | None:
+        """Return "plan_retries" when this context cross-checks."""
+        return "plan_retries" if self.plan_retries else None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.plan_retries and self.plan_reasoning == "off":
+            raise ValueError(
+                "plan_retries checks the executed answer against the planner's reasoning: "
+                "it needs plan_reasoning sketch or steps"
+            )
+        if self.keep_reasoning and not (self.plan_retries and self.plan_reasoning == "steps"):
+            raise ValueError(
+                "keep_reasoning keeps the greedy step-by-step solution for cross-checking reruns: "
+                "it needs plan_reasoning steps and plan_retries"
+            )
+
+
+def settings_of(runtime: Runtime[Context]) -> CrossCheckContext:
+    """Return the wrapper's settings; a plain Context's are none (one run, the greedy fallback)."""
+    context = context_of(runtime)
+    if isinstance(context, CrossCheckContext):
+        return context
+    return CrossCheckContext(**core_settings(context))
 
 
 class CrossCheckState(LumosState):
@@ -52,7 +105,7 @@ def reasoning_answer(run: dict[str, Any], context: Context) -> str | None:
     reasoning = run.get("reasoning")
     if not reasoning:
         return None
-    return protocol.extract_final_answer(reasoning, numeric=domain_of(run, context) == "maths")
+    return extract_final_answer(reasoning, numeric=domain_of(run, context) == "maths")
 
 
 def agrees(run: Attempt, context: Context) -> bool:
@@ -71,7 +124,7 @@ def run_next(
         branch["domain"] = state["domain"]
     if "reasoning" in state:  # the caller's own solution: every run plans under it
         branch["reasoning"] = state["reasoning"]
-    elif runs and context_of(runtime).keep_reasoning:
+    elif runs and settings_of(runtime).keep_reasoning:
         # the greedy solution is the likelier right one: sample only the plan and grounding under it
         greedy = min(runs, key=lambda a: a["sample"])["state"].get("reasoning")
         if greedy:
@@ -81,7 +134,7 @@ def run_next(
 
 def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> Literal["attempt", "settle"]:
     """Run again while the last run disagrees with its reasoning and retries are left."""
-    context = context_of(runtime)
+    context = settings_of(runtime)
     runs = state["attempts"]
     if agrees(runs[-1], context) or len(runs) > context.plan_retries:
         return "settle"
@@ -106,7 +159,7 @@ def fall_back(runs: list[Attempt], stated: str | None, fallback: str) -> tuple[A
 
 def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Keep the first run that agrees with its reasoning, else the fallback's; count every run's calls."""
-    context = context_of(runtime)
+    context = settings_of(runtime)
     runs = sorted(state["attempts"], key=lambda a: a["sample"])
     chosen = next((run for run in runs if agrees(run, context)), None)
     update: dict[str, Any] = {"answer_source": "execution"}
@@ -115,16 +168,14 @@ def settle(state: CrossCheckState, runtime: Runtime[Context]) -> dict[str, Any]:
         chosen, from_reasoning = fall_back(runs, stated, context.crosscheck_fallback)
         if from_reasoning:
             update = {"answer_source": "reasoning", "answer": stated, "error": None}
-    return (
-        kept_run(chosen, runs)
-        | update
-        | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
-    )
+    return kept_run(chosen, runs) | update | {"agreed": agrees(chosen, context), "chosen": chosen["sample"]}
 
 
-def build(inner: CompiledLumosGraph) -> StateGraph[CrossCheckState, Context, LumosInput, CrossCheckState]:
+def build(
+    inner: CompiledLumosGraph,
+) -> StateGraph[CrossCheckState, CrossCheckContext, LumosInput, CrossCheckState]:
     """Return the uncompiled cross-checking graph over a compiled formulation graph."""
-    builder = StateGraph(CrossCheckState, input_schema=LumosInput, context_schema=Context)
+    builder = StateGraph(CrossCheckState, input_schema=LumosInput, context_schema=CrossCheckContext)
     builder.add_node("attempt", within_budget(partial(run_next, inner=inner)))
     builder.add_node("settle", within_budget(settle, final=True))
     builder.add_edge(START, "attempt")

@@ -2,15 +2,16 @@
 
 from langgraph.graph import END, START
 
-from graphs.binding import LumosGraph, bound_nodes, new_builder
+from graphs.binding import DomainChoice, LumosGraph, Tools, bound_nodes, new_builder, resolve
 from graphs.routes import route_after_execute, route_after_ground, route_after_plan, route_after_review
 from models.registry import ModelProvider
-from tools import Toolboxes
 
 
-def build(*, models: ModelProvider | None = None, tools: Toolboxes | None = None) -> LumosGraph:
-    """Return the uncompiled Lumos-I graph over a model provider and per-domain toolboxes."""
-    builder = new_builder(bound_nodes("iterative", models, tools))
+def build(
+    *, models: ModelProvider | None = None, domains: DomainChoice | None = None, tools: Tools | None = None
+) -> LumosGraph:
+    """Return the uncompiled Lumos-I graph over a model provider and the domains (default: all)."""
+    builder = new_builder(bound_nodes("iterative", *resolve(models, domains, tools)))
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", route_after_plan)  # stop signal or subgoal cap -> answer
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only

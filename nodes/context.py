@@ -1,4 +1,12 @@
-"""Run-scoped settings of a Lumos graph: plain values only, so the server can fill them from JSON."""
+"""Run-scoped settings of a Lumos graph: plain values only, so the server can fill them from JSON.
+
+``Context`` holds what every run needs: the domain, the models, the prompt profile, the budgets and
+the knowledge backend, plus the few levers the shared nodes read. Settings that only a wrapper
+reads (voting, cross-checking) live in the wrapper's own context (``graphs/voting.py``,
+``graphs/crosscheck.py``). Each field is declared once: its type and bounds are checked by pydantic
+(strict: no ``"3"`` for 3, no 2.5 for an int, no NaN, no unknown keys) for Python callers, the CLI
+and JSON from the server alike, and its description is the CLI's help (``cli/options.py``).
+"""
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -7,27 +15,32 @@ from langgraph.runtime import Runtime
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
 
-from models.presets import DEFAULT_PRESET
+from models.catalogue import DEFAULT_PRESET
 
 Profile = Literal["instruct", "lumos"]
 Knowledge = Literal["auto", "local", "wikipedia", "web"]
 PlanReasoning = Literal["off", "sketch", "steps"]
-CrossCheckFallback = Literal["greedy", "majority", "reasoning"]  # graphs/crosscheck.py
 DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
-MAX_PLAN_RETRIES = 8  # a cross-checked task costs at most 1 + this many runs
 # Upper bounds: each keeps one setting from turning into a hang (a grammar of 10**9 actions, an
 # endless Lumos-I loop) while staying well above what any benchmark uses.
 MAX_SUBGOALS = 64
 MAX_ACTIONS = 128
 MAX_NEW_TOKENS = 8192
 MAX_SHOTS = 32
-MAX_VOTES = 32
 MAX_TASK_CHARS = 100_000
 MAX_TOOL_TIMEOUT_S = 600.0
 MAX_RUN_SECONDS = 24 * 3600.0
-# Strict: no "3" for 3, no 2.5 for an int, no NaN or infinity, no unknown keys; the same rules for
-# Python callers, the CLI and JSON from the server.
-_STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+STRICT = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+def setting(default: Any, about: str, **bounds: Any) -> Any:
+    """Declare a setting: its default, its help text (the CLI's too), its bounds and CLI metadata.
+
+    CLI metadata goes in ``bounds`` as ``env=`` (environment variables that set the default, first
+    found wins), ``flag=`` (another flag name) or ``cli=False`` (not on the command line).
+    """
+    extra: dict[str, Any] = {key: bounds.pop(key) for key in ("env", "flag", "cli") if key in bounds}
+    return Field(default=default, description=about, json_schema_extra=extra or None, **bounds)
 
 
 def canonical_domain(domain: str) -> str:
@@ -35,65 +48,88 @@ def canonical_domain(domain: str) -> str:
     return DOMAIN_ALIASES.get(domain, domain)
 
 
-@dataclass(frozen=True, kw_only=True, config=_STRICT)
+@dataclass(frozen=True, kw_only=True, config=STRICT)
 class Context:
-    """Settings for one run: domain, model specs, prompt profile and budgets."""
+    """Settings for one run: domain, model specs, prompt profile, budgets and knowledge."""
 
-    domain: str = "maths"
-    planner: str = DEFAULT_PRESET  # preset name or path to a .gguf
-    grounder: str = DEFAULT_PRESET
-    qa_model: str = DEFAULT_PRESET  # complex QA: the model behind the QA action and the final answer
-    knowledge: Knowledge = "auto"  # KnowledgeQuery backend; auto = local when a corpus is set, else wikipedia
-    corpus: str | None = None  # a `{title, text}` JSONL file or an index built by `lumos corpus build`
-    yes_no: bool = False  # complex QA: the answer must be yes or no (StrategyQA)
-    profile: Profile = "instruct"  # "lumos": byte-exact zero-shot prompts for Lumos checkpoints
-    rendering: Literal["eval", "train"] = "eval"  # which Lumos rendering (lumos-reference §2.2/§2.3)
-    shots: Annotated[int, Field(ge=0, le=MAX_SHOTS)] = 4  # worked examples shown in the instruct profile
-    exemplars: str | None = None  # a pool of annotated tasks (JSONL) to draw them from; None: built-in
-    selection: Literal["fixed", "similar"] = "fixed"  # the pool's first `shots`, or the most similar
-    ground_feedback: bool = False  # instruct, maths Lumos-I: grounding turns restate earlier results
-    select_answer: bool = False  # maths, instruct: the model names the answer variable (nodes/select.py)
-    plan_reasoning: PlanReasoning = "off"  # instruct, Lumos-O: the planner reasons first (nodes/reason.py)
-    constrained: bool = True  # instruct profile: grammar-constrained planner/grounder (nodes/grammar.py)
-    # planner/grounder/baseline sampling; 0 is greedy, as Lumos decodes
-    temperature: Annotated[float, Field(ge=0, le=5)] = 0.0
-    sampling_seed: int = 0  # used only when temperature > 0 (eval's --seed picks the subset instead)
-    # graphs/voting.py: runs per task (the first greedy, the rest sampled); majority answer
-    votes: Annotated[int, Field(ge=1, le=MAX_VOTES)] = 1
-    # the sampled runs' temperature when voting (and cross-checking)
-    vote_temperature: Annotated[float, Field(ge=0, le=5)] = 0.7
-    # graphs/crosscheck.py: sampled reruns while execution disagrees with reasoning
-    plan_retries: Annotated[int, Field(ge=0, le=MAX_PLAN_RETRIES)] = 0
-    keep_reasoning: bool = False  # cross-checking, steps: reruns keep the greedy run's solution
-    crosscheck_fallback: CrossCheckFallback = "greedy"  # when no run agrees with its reasoning
-    max_subgoals: Annotated[int, Field(ge=1, le=MAX_SUBGOALS)] = 8  # Lumos's GSM8K eval allowed 8 subgoals
-    # per grounding call; bounds runaway generations
-    max_actions: Annotated[int, Field(ge=1, le=MAX_ACTIONS)] = 32
-    max_new_tokens: Annotated[int, Field(ge=1, le=MAX_NEW_TOKENS)] = 512  # per model call, as Lumos
-    max_task_chars: Annotated[int, Field(ge=1, le=MAX_TASK_CHARS)] = 4000
-    tool_timeout_s: Annotated[float, Field(gt=0, le=MAX_TOOL_TIMEOUT_S)] = 10.0  # per tool call (worker kill)
-    max_run_seconds: Annotated[float, Field(gt=0, le=MAX_RUN_SECONDS)] = 900.0  # wall clock of one run
-    review_plan: bool = False  # pause after planning for a person's verdict (needs a checkpointer)
+    domain: str = setting("maths", "the task family: maths, or complex_qa (qa)")
+    planner: str = setting(
+        DEFAULT_PRESET, "preset name or path to a .gguf", env=("LUMOS_PLANNER", "LUMOS_MODEL")
+    )
+    grounder: str = setting(
+        DEFAULT_PRESET, "preset name or path to a .gguf", env=("LUMOS_GROUNDER", "LUMOS_MODEL")
+    )
+    qa_model: str = setting(
+        DEFAULT_PRESET, "complex QA: model behind the QA action", env=("LUMOS_QA_MODEL", "LUMOS_MODEL")
+    )
+    knowledge: Knowledge = setting(
+        "auto", "complex QA: KnowledgeQuery backend (auto: local when --corpus is set, else wikipedia)"
+    )
+    corpus: str | None = setting(
+        None, "complex QA: {title, text} JSONL or `lumos corpus build` index", env=("LUMOS_CORPUS",)
+    )
+    yes_no: bool = setting(False, "complex QA: the answer must be yes or no (StrategyQA)")
+    profile: Profile = setting(
+        "instruct", "instruct: few-shot for general chat models; lumos: exact prompts for Lumos checkpoints"
+    )
+    rendering: Literal["eval", "train"] = setting(
+        "eval", "Lumos profile only: the eval-time or the training-time prompt rendering"
+    )
+    shots: Annotated[int, Field(ge=0, le=MAX_SHOTS)] = setting(4, "worked examples shown (instruct profile)")
+    exemplars: str | None = setting(
+        None, "instruct profile: JSONL pool of annotated tasks (lumos data convert) for the shots"
+    )
+    selection: Literal["fixed", "similar"] = setting(
+        "fixed", "fixed: the first --shots examples; similar: the --shots most similar to the task (BM25)"
+    )
+    ground_feedback: bool = setting(
+        False, "maths Lumos-I: restate earlier subgoals' results in grounding turns, as complex QA does"
+    )
+    select_answer: bool = setting(
+        False, "maths, instruct profile: the model names the variable that answers the task (else the last)"
+    )
+    plan_reasoning: PlanReasoning = setting(
+        "off",
+        "instruct profile, Lumos-O: the planner reasons first; sketch: a one-line worked solution "
+        "before its plan; steps: a step-by-step solution (the CoT prompt) in its own node. The "
+        "grounder sees the reasoning too",
+    )
+    constrained: bool = setting(
+        True, "instruct profile: grammar-constrained planner and grounder outputs (always valid Lumos lines)"
+    )
+    temperature: Annotated[float, Field(ge=0, le=5)] = setting(
+        0.0, "planner/grounder/baseline sampling temperature; 0 is greedy, as Lumos decodes"
+    )
+    sampling_seed: int = setting(0, "sampling seed, used only when the temperature is above 0")
+    max_subgoals: Annotated[int, Field(ge=1, le=MAX_SUBGOALS)] = setting(
+        8, "subgoals a run may plan (Lumos's GSM8K eval allowed 8)"
+    )
+    max_actions: Annotated[int, Field(ge=1, le=MAX_ACTIONS)] = setting(32, "actions per grounding call")
+    max_new_tokens: Annotated[int, Field(ge=1, le=MAX_NEW_TOKENS)] = setting(512, "tokens per model call")
+    max_task_chars: Annotated[int, Field(ge=1, le=MAX_TASK_CHARS)] = setting(
+        4000, "characters a task may have"
+    )
+    tool_timeout_s: Annotated[float, Field(gt=0, le=MAX_TOOL_TIMEOUT_S)] = setting(
+        10.0, "wall-clock seconds per tool call; a slow call is killed and becomes an error observation"
+    )
+    max_run_seconds: Annotated[float, Field(gt=0, le=MAX_RUN_SECONDS)] = setting(
+        900.0, "wall-clock seconds a whole run may take (its steps; pauses between them do not count)"
+    )
+    review_plan: bool = setting(
+        False, "pause after planning to approve, edit or reject the plan", flag="--review"
+    )
 
     @property
     def recursion_limit(self) -> int:
         """Return a LangGraph step limit just above what ``max_subgoals`` allows (a backstop)."""
         return 4 * self.max_subgoals + 10  # Lumos-I takes three steps per subgoal, plus plan/answer
 
+    def rerun_setting(self) -> str | None:
+        """Return the name of a setting that reruns whole tasks, when one is active (wrappers only)."""
+        return None
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "domain", canonical_domain(self.domain))
-        if self.plan_retries and self.plan_reasoning == "off":
-            raise ValueError(
-                "plan_retries checks the executed answer against the planner's reasoning: "
-                "it needs plan_reasoning sketch or steps"
-            )
-        if self.keep_reasoning and not (self.plan_retries and self.plan_reasoning == "steps"):
-            raise ValueError(
-                "keep_reasoning keeps the greedy step-by-step solution for cross-checking reruns: "
-                "it needs plan_reasoning steps and plan_retries"
-            )
-        if self.plan_retries and self.votes > 1:
-            raise ValueError("plan_retries and votes are two ways to rerun a task: choose one")
 
 
 class SettingsError(ValueError):
@@ -109,12 +145,22 @@ def describe(error: ValidationError) -> str:
     return "invalid run setting " + "; ".join(problems)
 
 
-def make_context(values: Mapping[str, Any]) -> Context:
-    """Return the Context for a JSON-like mapping, or raise SettingsError naming each bad field."""
+def make_context(values: Mapping[str, Any], kind: type[Context] = Context) -> Context:
+    """Return the context for a JSON-like mapping, or raise SettingsError naming each bad field."""
     try:
-        return Context(**values)
+        return kind(**values)
     except ValidationError as err:
         raise SettingsError(describe(err)) from None
+
+
+def core_settings(context: Context) -> dict[str, Any]:
+    """Return the plain Context fields of a context (a wrapper's context has more)."""
+    return {name: getattr(context, name) for name in Context.__dataclass_fields__}
+
+
+def core(context: Context) -> Context:
+    """Return the plain Context of one run, without a wrapper's own settings."""
+    return context if type(context) is Context else Context(**core_settings(context))
 
 
 def domain_of(state: Mapping[str, Any], context: Context) -> str:

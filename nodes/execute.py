@@ -6,12 +6,14 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from models.registry import ModelProvider
 from nodes import protocol
-from nodes.context import Context, context_of, domain_of
+from nodes.context import Context, context_of
+from nodes.domain import Domains, domain_for
 from nodes.events import emit, result_event
 from nodes.prompts import Formulation
-from nodes.state import ExecutedAction, LumosState
-from tools import MemoryTool, Toolbox, Toolboxes, toolbox_for
+from nodes.state import ExecutedAction, LumosState, failure
+from tools import MemoryTool, Toolbox
 
 ERROR_PREFIX = "Error: "
 MAX_OBSERVATION_CHARS = 8000  # one limit for every value and error text a tool produces
@@ -63,18 +65,17 @@ def execute(
     state: LumosState,
     runtime: Runtime[Context],
     *,
-    toolboxes: Toolboxes,
+    models: ModelProvider,
     formulation: Formulation,
+    domains: Domains,
 ) -> dict[str, Any]:
     """Execute the pending actions in order, updating the variable memory as they go."""
     context = context_of(runtime)
+    domain = domain_for(state, context, domains)
     try:
-        tools = toolbox_for(toolboxes[domain_of(state, context)], context)
+        tools = domain.toolbox(models, context)
     except (ValueError, OSError) as err:  # a misconfigured run (no corpus, unreadable index)
-        return {
-            "error": f"the {domain_of(state, context)} tools are not available: {err}",
-            "stop_reason": "error",
-        }
+        return failure(f"the {domain.name} tools are not available: {err}")
     subgoals = state.get("subgoals", [])
     current = subgoals[-1] if subgoals else ""
     memory = dict(state.get("memory", {}))

@@ -1,18 +1,19 @@
 """Grounding module: turn the newest subgoal (Lumos-I) or the whole plan (Lumos-O) into actions."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import grammar, prompts, protocol
-from nodes.calls import ModelCallError, ask_line
-from nodes.context import Context, context_of, domain_of
+from nodes import conversations, grammar, prompts, protocol
+from nodes.calls import ModelCallError, Request, ask
+from nodes.context import Context, context_of
+from nodes.domain import Domain, Domains, domain_for
 from nodes.events import action_events, emit
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
-from nodes.state import LumosState
+from nodes.state import LumosState, failure
 
 
 def groundings_so_far(state: LumosState) -> list[str]:
@@ -41,77 +42,72 @@ def unknown_actions(actions: list[protocol.Action], available: Collection[str]) 
     return [a["name"] for a in actions if a["name"] and a["name"] not in available]
 
 
+def grounder_request(
+    state: LumosState, context: Context, formulation: Formulation, domain: Domain
+) -> Request:
+    """Return the grounder's call: the task, the subgoals and earlier groundings, examples, grammar."""
+    common: dict[str, Any] = {
+        "domain": domain.prompt_family,
+        "formulation": formulation,
+        "rendering": context.rendering,
+        "terse": context.profile == "instruct",
+        "show_results": context.ground_feedback,
+    }
+    turns = conversations.ground_conversation(
+        state["task"],
+        state["subgoals"],
+        groundings_so_far(state) if formulation == "iterative" else [],
+        results=state.get("subgoal_results", []),
+        reasoning=state.get("reasoning"),
+        **common,
+    )
+    exemplars = exemplars_for(domain, state["task"], context)
+    examples = conversations.exemplar_ground_turns(exemplars, reasoning="reasoning" in state, **common)
+    gbnf = None
+    if grammar.is_constrained(context):
+        gbnf = domain.ground_grammar(
+            domain.actions, assigned=variables_assigned(state), max_actions=context.max_actions
+        )
+    return Request(
+        "grounder", context.grounder, turns, prompts.INSTRUCT_GROUND_SYSTEM, examples, grammar=gbnf
+    )
+
+
+def read_actions(text: str, context: Context, domain: Domain) -> dict[str, Any]:
+    """Return the update a grounder output makes: its actions queued for execution, or why it failed."""
+    update: dict[str, Any] = {"ground_outputs": [text], "model_calls": 1}
+    try:
+        actions = protocol.parse_actions(text, drop_unfinished=grammar.is_constrained(context))
+    except protocol.ParseError as err:
+        return failure(f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}", update)
+    if unknown := unknown_actions(actions, domain.actions):
+        available = ", ".join(sorted(domain.actions))
+        used = ", ".join(unknown)
+        message = f"the grounder used unknown action(s) {used}; the {domain.name} actions are {available}"
+        return failure(message, update)
+    if len(actions) > context.max_actions:
+        limit = f"the limit is {context.max_actions} (max_actions)"
+        return failure(f"the grounder wrote {len(actions)} actions; {limit}", update)
+    return update | {"pending": actions}
+
+
 def ground(
     state: LumosState,
     runtime: Runtime[Context],
     *,
     models: ModelProvider,
     formulation: Formulation,
-    action_sets: Mapping[str, Collection[str]],
+    domains: Domains,
 ) -> dict[str, Any]:
     """Ask the grounder for the actions of the pending subgoal(s) and queue them for execution."""
     context = context_of(runtime)
-    domain = domain_of(state, context)
-    exemplars = exemplars_for(domain, state["task"], context)
-    turns = prompts.ground_conversation(
-        state["task"],
-        state["subgoals"],
-        groundings_so_far(state) if formulation == "iterative" else [],
-        domain=domain,
-        formulation=formulation,
-        rendering=context.rendering,
-        terse=context.profile == "instruct",
-        results=state.get("subgoal_results", []),
-        show_results=context.ground_feedback,
-        reasoning=state.get("reasoning"),
-    )
-    examples = prompts.exemplar_ground_turns(
-        exemplars,
-        domain=domain,
-        formulation=formulation,
-        rendering=context.rendering,
-        terse=context.profile == "instruct",
-        show_results=context.ground_feedback,
-        reasoning="reasoning" in state,
-    )
+    domain = domain_for(state, context, domains)
     try:
-        text = ask_line(
-            models,
-            context,
-            role="grounder",
-            spec=context.grounder,
-            turns=turns,
-            system=prompts.INSTRUCT_GROUND_SYSTEM,
-            examples=examples,
-            grammar=grammar.ground(
-                action_sets[domain], assigned=variables_assigned(state), max_actions=context.max_actions
-            )
-            if grammar.is_constrained(context)
-            else None,
+        update = read_actions(
+            ask(models, context, grounder_request(state, context, formulation, domain)), context, domain
         )
     except ModelCallError as err:
-        return {"error": str(err), "stop_reason": "error"}
-    update: dict[str, Any] = {"ground_outputs": [text], "model_calls": 1}
-    try:
-        actions = protocol.parse_actions(text, drop_unfinished=grammar.is_constrained(context))
-    except protocol.ParseError as err:
-        return update | {
-            "error": f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}",
-            "stop_reason": "error",
-        }
-    if unknown := unknown_actions(actions, action_sets[domain]):
-        available = ", ".join(sorted(action_sets[domain]))
-        return update | {
-            "error": f"the grounder used unknown action(s) {', '.join(unknown)}; "
-            f"the {domain} actions are {available}",
-            "stop_reason": "error",
-        }
-    if len(actions) > context.max_actions:
-        return update | {
-            "error": f"the grounder wrote {len(actions)} actions; the limit is "
-            f"{context.max_actions} (max_actions)",
-            "stop_reason": "error",
-        }
+        return failure(str(err))
     subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
-    emit(runtime, *action_events(actions, subgoal=subgoal))
-    return update | {"pending": actions}
+    emit(runtime, *action_events(update.get("pending", []), subgoal=subgoal))
+    return update

@@ -1,20 +1,19 @@
-"""Every prompt string of the agent, and the conversations the planner and grounder are sent.
+"""Every prompt string of the agent: Lumos's verbatim ones, and the instruct profile's own.
 
 The Lumos strings are interfaces: released checkpoints only work with them byte-exact, so each is
 copied verbatim from allenai/lumos (``data/process_for_train.py``, ``eval/*/run_eval.py``) and pinned
-by golden tests. A conversation is a list of ``(role, text)`` turns; the model layer renders it with
-the Lumos ``<|user|>``/``<|assistant|>`` template or with the model's own chat template.
+by golden tests. Lumos's grounding prefix differs per task family (``GROUND_PREFIX``); a domain says
+which family it speaks. The conversations built from these strings are in ``nodes/conversations.py``.
 """
 
-from collections.abc import Sequence
 from typing import Literal
 
 from nodes import protocol
-from nodes.context import Context, PlanReasoning, domain_of
-from nodes.exemplars import Annotation
-from nodes.state import LumosState
+from nodes.context import PlanReasoning
 
 Role = Literal["system", "user", "assistant"]
+Style = Literal["cot", "direct"]
+Kind = Literal["maths", "qa", "yes_no"]  # what an answer is: a number, a brief entity, yes/no
 Turn = tuple[Role, str]
 Formulation = Literal["iterative", "onetime"]
 Rendering = Literal["eval", "train"]
@@ -83,192 +82,6 @@ INSTRUCT_GROUND_SYSTEM = (
     "examples exactly and answer with a single line."
 )
 
-
-def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
-    """Render the planner's feedback turn for an executed subgoal."""
-    if rendering == "train":
-        # training targets carry the bare result, without a QA result's question or the period
-        result = result.rpartition(ANSWER_MARK)[2].strip().removesuffix(".")
-    return PLAN_FEEDBACK.format(index=index, result=result)
-
-
-def plan_conversation(
-    task: str,
-    subgoals: Sequence[str],
-    results: Sequence[str],
-    *,
-    formulation: Formulation,
-    rendering: Rendering,
-    stopped: bool = False,
-    terse: bool = False,
-    reasoning: str | None = None,
-    solution: str | None = None,
-) -> list[Turn]:
-    """Return the planner's turns for a task given the subgoals planned and executed so far.
-
-    For Lumos-I the conversation alternates subgoal and execution-result turns and ends on a user
-    turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
-    ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
-    tend to end their turn right after it, before writing the subgoal. A Lumos-O plan is preceded
-    by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
-    follows the task turn (``--plan-reasoning steps``).
-    """
-    first = PLAN_FIRST.format(task=task.strip())
-    if solution is not None:
-        first += INSTRUCT_PLAN_SOLUTION.format(solution=solution.strip())
-    turns: list[Turn] = [("user", first)]
-    if formulation == "onetime":
-        if subgoals:
-            plan = protocol.render_plan(list(subgoals))
-            if reasoning is not None:
-                plan = protocol.render_reasoning(reasoning, plan)
-            turns.append(("assistant", plan))
-        return turns
-    for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
-        line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
-        turns.append(("assistant", line))
-        turns.append(("user", plan_feedback(index, result, rendering=rendering)))
-    if stopped:
-        turns.append(("assistant", protocol.STOP_LINE))
-    return turns
-
-
-def ground_conversation(
-    task: str,
-    subgoals: Sequence[str],
-    groundings: Sequence[str],
-    *,
-    domain: str,
-    formulation: Formulation,
-    rendering: Rendering,
-    terse: bool = False,
-    results: Sequence[str] = (),
-    show_results: bool = False,
-    reasoning: str | None = None,
-) -> list[Turn]:
-    """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
-
-    ``groundings`` holds the rendered action line of each subgoal already grounded; the last
-    subgoal without one is the one to ground now (all subgoals at once for Lumos-O). In complex QA,
-    ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn; other
-    domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
-    A Lumos-O grounder is shown the planner's ``reasoning`` after the task when one is given.
-    """
-    prefix = GROUND_PREFIX[domain]
-    if formulation == "onetime":
-        plan = protocol.render_plan(list(subgoals))
-        shown_task = task.strip()
-        if reasoning is not None:
-            shown_task += INSTRUCT_GROUND_REASONING.format(reasoning=reasoning)
-        turns: list[Turn] = [("user", GROUND_ONETIME.format(prefix=prefix, task=shown_task, subgoals=plan))]
-        return turns + [("assistant", line) for line in groundings[:1]]
-    turns = []
-    for index, subgoal in enumerate(subgoals, start=1):
-        if rendering == "eval" and domain == "maths" and not terse:
-            # Lumos's maths eval re-sends the planner's raw line, "No, I will keep planning." included
-            shown = protocol.render_plan_step(index, subgoal)
-        else:
-            shown = protocol.render_subgoal(index, subgoal)
-        if index == 1:
-            turns.append(("user", GROUND_FIRST.format(prefix=prefix, task=task.strip(), subgoal=shown)))
-        elif domain == "complex_qa":
-            turns.append(
-                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], rendering))
-            )
-        elif show_results:  # every earlier result, as complex-QA training data shows them
-            turns.append(
-                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], "train"))
-            )
-        else:
-            turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
-        if index <= len(groundings):
-            turns.append(("assistant", groundings[index - 1]))
-    return turns
-
-
-def ground_results(results: Sequence[str], rendering: Rendering) -> str:
-    """Render the earlier subgoals' results for a complex-QA grounding turn.
-
-    Lumos's eval keeps only QA results, shown by their answer; its training data shows every
-    subgoal's annotated result.
-    """
-    text = GROUND_RESULTS
-    for index, result in enumerate(results, start=1):
-        if rendering == "train":
-            text += GROUND_RESULT.format(index=index, result=result.rpartition(ANSWER_MARK)[2].strip())
-        elif ANSWER_MARK in result:
-            text += GROUND_RESULT.format(index=index, result=result.split(ANSWER_MARK)[1])
-    return text
-
-
-def exemplar_plan_turns(
-    exemplars: Sequence[Annotation],
-    *,
-    formulation: Formulation,
-    rendering: Rendering,
-    terse: bool = False,
-    reasoning: PlanReasoning = "off",
-) -> list[Turn]:
-    """Render worked examples as complete planner conversations (for the `instruct` profile).
-
-    With ``reasoning`` each example shows its reasoning line: before its plan (``sketch``) or as
-    the solution under its task (``steps``).
-    """
-    turns: list[Turn] = []
-    for ex in exemplars:
-        turns += plan_conversation(
-            ex["task"],
-            ex["subgoals"],
-            ex["results"],
-            formulation=formulation,
-            rendering=rendering,
-            stopped=True,
-            terse=terse,
-            reasoning=reasoning_of(ex) if reasoning == "sketch" else None,
-            solution=reasoning_of(ex) if reasoning == "steps" else None,
-        )
-    return turns
-
-
-def exemplar_ground_turns(
-    exemplars: Sequence[Annotation],
-    *,
-    domain: str,
-    formulation: Formulation,
-    rendering: Rendering,
-    terse: bool = False,
-    show_results: bool = False,
-    reasoning: bool = False,
-) -> list[Turn]:
-    """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
-    turns: list[Turn] = []
-    for ex in exemplars:
-        groundings = ex["actions"] if formulation == "iterative" else ["; ".join(ex["actions"])]
-        turns += ground_conversation(
-            ex["task"],
-            ex["subgoals"],
-            groundings,
-            domain=domain,
-            formulation=formulation,
-            rendering=rendering,
-            terse=terse,
-            results=ex["results"],
-            show_results=show_results,
-            reasoning=reasoning_of(ex) if reasoning else None,
-        )
-    return turns
-
-
-def reasoning_of(exemplar: Annotation) -> str:
-    """Return a worked example's reasoning line, or raise ValueError when it has none."""
-    if not exemplar.get("reasoning"):
-        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
-    return exemplar["reasoning"]
-
-
-Style = Literal["cot", "direct"]
-Kind = Literal["maths", "qa", "yes_no"]
-
 # The baselines (nodes/baseline.py, and the planner's `steps` reasoning): Lumos's baselines send the
 # bare question as the user turn; instruct models are also told the answer format.
 INSTRUCT_COT = (
@@ -292,10 +105,3 @@ INSTRUCT: dict[tuple[Style, Kind], str] = {
     ("cot", "yes_no"): INSTRUCT_COT_YES_NO,
     ("direct", "yes_no"): INSTRUCT_DIRECT_YES_NO,
 }
-
-
-def answer_kind(state: LumosState, context: Context) -> Kind:
-    """Return what the answer is: a number (maths), yes/no (StrategyQA) or a brief entity."""
-    if domain_of(state, context) == "maths":
-        return "maths"
-    return "yes_no" if getattr(context, "yes_no", False) else "qa"

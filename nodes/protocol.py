@@ -2,15 +2,14 @@
 
 This is the only module that knows how Lumos modules write their outputs. Everything here is a pure
 function of strings; renderers are the inverses of the parsers so that state can be fed back to the
-models in the exact text they were trained on.
+models in the exact text they were trained on. Reading a final answer out of free text (the
+baselines) is ``nodes/extraction.py``; the integrated baseline's format is ``nodes/integrated.py``.
 """
 
 import re
 from collections.abc import Mapping
 
 from typing_extensions import TypedDict
-
-from tools.formula import format_number
 
 STOP_SIGNAL = "Yes, I will stop planning"  # substring check, as Lumos's eval does
 STOP_LINE = "Yes, I will stop planning."
@@ -19,7 +18,7 @@ OUTPUT = "Output"  # Lumos maths onetime may assign the final answer to `Output`
 REASONING = "Reasoning: "  # instruct profile, --plan-reasoning: the planner's sketch line before its plan
 
 VARIABLE = re.compile(r"\bR\d+\b")  # \b keeps R1 from matching inside R10
-_SUBGOAL_HEAD = re.compile(r"Subgoal\s*(\d+)\s*:\s*")
+SUBGOAL_HEAD = re.compile(r"Subgoal\s*(\d+)\s*:\s*")
 _ASSIGNMENT = re.compile(r"^\s*(?P<outputs>R\d+(?:\s*,\s*R\d+)*|Output)\s*=\s*(?P<rhs>.*?)\s*$", re.S)
 _CALL_HEAD = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*\(")
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
@@ -63,7 +62,7 @@ def parse_subgoals(text: str) -> list[str]:
     ``"No, I will keep planning. Subgoal 2: Add the totals."`` gives ``["Add the totals."]``.
     Anything before the first ``Subgoal k:`` is ignored (untuned models sometimes prepend chatter).
     """
-    heads = list(_SUBGOAL_HEAD.finditer(text))
+    heads = list(SUBGOAL_HEAD.finditer(text))
     if not heads:
         raise ParseError("expected `Subgoal k: ...` or `Yes, I will stop planning.`", text)
     subgoals = []
@@ -263,92 +262,3 @@ def final_variable(memory: Mapping[str, str]) -> str | None:
     """Return the variable holding the final answer: ``Output`` if set, else the highest ``Rk``."""
     names = [n for n in memory if n == OUTPUT or VARIABLE.fullmatch(n)]
     return max(names, key=variable_index) if names else None
-
-
-# --- baselines ----------------------------------------------------------------------------------
-
-_ANSWER_IS = re.compile(r"answer is[:\s]*\$?\s*([^\n]+?)(?:\.\s|\.$|\n|$)", re.I)
-_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
-_HASHES = re.compile(r"####\s*([^\n]+)")
-_LAST_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_FRACTION_PART = r"\{\s*(-?\d[\d,]*(?:\.\d+)?)\s*\}"
-_FRACTION = re.compile(rf"(\d+)?\\[dt]?frac{_FRACTION_PART}{_FRACTION_PART}")  # 2\frac{1}{2}, \dfrac{20}{3}
-
-
-def _fraction_value(match: re.Match[str]) -> str:
-    """Return a LaTeX fraction (or mixed number) as a decimal, as the calculator would print it."""
-    whole, top, bottom = match.group(1), match.group(2), match.group(3)
-    numerator, denominator = float(top.replace(",", "")), float(bottom.replace(",", ""))
-    if denominator == 0:
-        return f"{top}/{bottom}"
-    return format_number(numerator / denominator + (float(whole) if whole else 0.0))
-
-
-def extract_final_answer(text: str, *, numeric: bool) -> str | None:
-    r"""Return the answer a chain of thought ends with, or None.
-
-    Tried in order: "the answer is X" (Lumos's CoT targets), ``\boxed{X}``, ``#### X``, and, for
-    maths only, the last number in the text. Which rule comes first decides CoT scores (a
-    first-number rule scored Qwen2.5-Coder-0.5B at 2.5% instead of 27.5% on GSM8K). For maths,
-    LaTeX fractions are read as their value first: ``\boxed{\frac{20}{3}}`` is 6.666666667, not 3.
-    """
-    if numeric:
-        text = _FRACTION.sub(_fraction_value, text)
-    for pattern in (_ANSWER_IS, _BOXED, _HASHES):
-        found = pattern.findall(text)
-        if found:
-            answer = found[-1].strip().rstrip(".")
-            if not numeric:
-                return answer
-            numbers = _LAST_NUMBER.findall(answer)
-            if numbers:
-                return numbers[-1].replace(",", "").rstrip(".")
-    if numeric:
-        numbers = _LAST_NUMBER.findall(text)
-        return numbers[-1].replace(",", "").rstrip(".") if numbers else None
-    return None
-
-
-# --- integrated baseline ------------------------------------------------------------------------
-
-_ASSIGNMENT_HEAD = re.compile(r"^(R\d+(?:\s*,\s*R\d+)*|Output)\s*=")
-_LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)])\s+")  # chat models like to bullet their lines
-
-
-def parse_integrated(text: str) -> list[tuple[str, list[Action]]]:
-    """Return ``(subgoal, actions)`` pairs of a plan written together with its groundings.
-
-    One model plans and grounds in a single pass, each subgoal line followed by its action line::
-
-        Subgoal 1: Calculate the clips sold in May.
-        R1 = Calculator(48 / 2)
-
-    Lines that are neither a subgoal nor an assignment (chatter, a closing sentence) are skipped;
-    an assignment that does not parse raises, as a grounder output would.
-    """
-    steps: list[tuple[str, list[Action]]] = []
-    for raw in text.splitlines():
-        line = _LIST_MARK.sub("", raw.strip())
-        head = _SUBGOAL_HEAD.match(line)
-        if head:
-            description = line[head.end() :].strip()
-            if not description:
-                raise ParseError(f"Subgoal {head.group(1)} is empty", text)
-            steps.append((description, []))
-        elif steps and _ASSIGNMENT_HEAD.match(line):
-            steps[-1][1].extend(parse_actions(line))
-    if not steps:
-        raise ParseError("expected `Subgoal k: ...` lines, each followed by its actions", text)
-    if not any(actions for _, actions in steps):
-        raise ParseError("expected action lines such as `R1 = Calculator(2 + 3)` under the subgoals", text)
-    return steps
-
-
-def render_integrated(steps: list[tuple[str, list[Action]]]) -> str:
-    """Render ``(subgoal, actions)`` pairs as the integrated baseline writes them (inverse of the parser)."""
-    lines = []
-    for index, (description, actions) in enumerate(steps, start=1):
-        lines.append(render_subgoal(index, description))
-        if actions:
-            lines.append(render_actions(actions))
-    return "\n".join(lines)

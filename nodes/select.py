@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from models.registry import ModelProvider
 from nodes import protocol
-from nodes.calls import ask_line
+from nodes.calls import Request, ask
 from nodes.context import Context
 from nodes.grammar import literal
 from nodes.prompts import Turn
@@ -65,14 +65,8 @@ def select_variable(
     if len(names) < 2 or protocol.OUTPUT in memory:  # one candidate, or the grounder said Output
         return None
     grammar = "root ::= " + " | ".join(literal(n) for n in names) + "\n"
-    reply = ask_line(
-        models,
-        context,
-        role="answer",
-        spec=context.planner,
-        turns=[("user", select_prompt(task, actions))],
-        system=SELECT_SYSTEM,
-        examples=_EXAMPLES,
-        grammar=grammar,
+    turns: list[Turn] = [("user", select_prompt(task, actions))]
+    reply = ask(
+        models, context, Request("answer", context.planner, turns, SELECT_SYSTEM, _EXAMPLES, grammar=grammar)
     )
     return reply if reply in names else None

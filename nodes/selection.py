@@ -6,12 +6,11 @@ the ``shots`` pool tasks closest to the task by BM25 are shown, the closest last
 task); a pool task identical to the task is never shown, so evaluating on the pool leaks nothing.
 """
 
-import json
 import threading
-from pathlib import Path
 
+from common.jsonl import read_jsonl
 from nodes.context import Context
-from nodes.exemplars import EXEMPLARS, Annotation
+from nodes.domain import Annotation, Domain
 from tools.retrieval import Ranker
 
 _POOLS: dict[tuple[str, str], list[Annotation]] = {}
@@ -22,11 +21,8 @@ _POOLS_LOCK = threading.Lock()
 def read_pool(path: str, domain: str) -> list[Annotation]:
     """Read a pool's annotations of one domain (each subgoal's actions joined into one line)."""
     pool = []
-    for line_no, line in enumerate(Path(path).expanduser().read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
+    for line_no, row in read_jsonl(path):
         try:
-            row = json.loads(line)
             if row.get("domain", domain) != domain:
                 continue
             actions = ["; ".join(a) if isinstance(a, list) else a for a in row["actions"]]
@@ -59,19 +55,19 @@ def ranker_of(path: str, domain: str) -> Ranker:
         return _RANKERS[(path, domain)]
 
 
-def exemplars_for(domain: str, task: str, context: Context) -> list[Annotation]:
+def exemplars_for(domain: Domain, task: str, context: Context) -> list[Annotation]:
     """Return the worked examples to show for ``task``, by the run's pool, selection and shot count."""
     if context.shots == 0:
         return []
     if context.exemplars is None:
-        builtin = EXEMPLARS.get(domain, [])
+        builtin = list(domain.exemplars)
         if context.selection == "fixed" or not builtin:
             return builtin[: context.shots]
         pool, ranker = builtin, Ranker([a["task"] for a in builtin])
     else:
-        pool = pool_of(context.exemplars, domain)
+        pool = pool_of(context.exemplars, domain.name)
         if context.selection == "fixed":
             return pool[: context.shots]
-        ranker = ranker_of(context.exemplars, domain)
+        ranker = ranker_of(context.exemplars, domain.name)
     ranked = [pool[i] for i in ranker.top(task, context.shots + 1) if pool[i]["task"].strip() != task.strip()]
     return ranked[: context.shots][::-1]

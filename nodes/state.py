@@ -1,7 +1,7 @@
 """The agent's state: the task, the plan, grounded and executed actions, variable memory, answer."""
 
 import operator
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -55,17 +55,7 @@ class LumosState(LumosInput):
     error: NotRequired[str | None]
 
 
-def task_problem(task: object) -> str | None:
-    """Return why ``task`` is not a task a run can take (not text, empty, NUL, not Unicode), or None."""
-    if not isinstance(task, str):
-        return f"the task must be a string, not {type(task).__name__}"
-    if not task.strip():
-        return "the task is empty"
-    if "\x00" in task:
-        return f"the task contains a NUL byte (at character {task.index(chr(0))})"
-    try:
-        task.encode("utf-8")
-    except UnicodeEncodeError as err:  # a lone surrogate: invalid UTF-8 decoded with surrogateescape
-        where = f"a lone surrogate at character {err.start}"
-        return f"the task is not valid Unicode ({where}; was it read from invalid UTF-8?)"
-    return None
+
+def failure(error: str, update: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the update that ends a run with ``error``, keeping what ``update`` recorded before it."""
+    return {**(update or {}), "error": error, "stop_reason": "error"}

@@ -1,13 +1,16 @@
 """Run the `lumos` command line over graphs with scripted models instead of GGUF weights."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from graphs import cli
+from graphs import pipeline
 from graphs.binding import CompiledLumosGraph
 
 
 def serve_graphs(monkeypatch, *graphs: CompiledLumosGraph) -> None:
-    """Make each later `cli.compiled(...)` call return the next of ``graphs`` (fresh fakes per command)."""
+    """Make each later `pipeline.compiled(...)` call return the next of ``graphs`` (fresh fakes per command)."""
     queue: Iterator[CompiledLumosGraph] = iter(graphs)
-    fake: Callable[[str], CompiledLumosGraph] = lambda formulation: next(queue)  # noqa: E731
-    monkeypatch.setattr(cli, "compiled", fake)
+
+    def fake(formulation: str, *, reasoning: bool = False) -> CompiledLumosGraph:
+        return next(queue)
+
+    monkeypatch.setattr(pipeline, "compiled", fake)

@@ -3,9 +3,9 @@ from fakes import ScriptedModels, scripted
 from langchain_core.messages import SystemMessage
 
 from graphs import baselines
-from nodes import protocol
+from nodes import integrated
 from nodes.context import Context
-from nodes.protocol import extract_final_answer
+from nodes.extraction import extract_final_answer
 
 
 @pytest.mark.parametrize(
@@ -106,13 +106,13 @@ def test_integrated_baseline_protocol_failures_end_the_run_with_the_error(reply,
 
 
 def test_integrated_exemplars_re_execute_to_their_recorded_results():
-    from nodes.exemplars import EXEMPLARS
+    from domains import EXEMPLARS
     from nodes.integrated import exemplar_turns
 
     turns = exemplar_turns(EXEMPLARS["maths"], "maths")
     assert [role for role, _ in turns] == ["user", "assistant"] * len(EXEMPLARS["maths"])
     for (_, answer), example in zip(turns[1::2], EXEMPLARS["maths"], strict=True):
-        steps = protocol.parse_integrated(answer)
+        steps = integrated.parse_integrated(answer)
         assert [s for s, _ in steps] == example["subgoals"]
 
 

@@ -3,12 +3,12 @@
 import pytest
 from fakes import ScriptedModels, scripted
 
+from domains import EXEMPLARS
+from domains.complex_qa import ACTIONS, KnowledgeQueryTool, ParagraphRetrieveTool, QACalculatorTool, QATool
 from graphs import iterative, onetime
-from nodes import prompts, protocol
+from nodes import conversations, protocol
 from nodes.context import Context
 from nodes.execute import run_action
-from nodes.exemplars import EXEMPLARS
-from tools.complex_qa import ACTIONS, KnowledgeQueryTool, ParagraphRetrieveTool, QACalculatorTool, QATool
 from tools.knowledge import LocalKnowledge
 from tools.maths import MATHS_TOOLS
 from tools.retrieval import LocalIndex
@@ -139,7 +139,7 @@ def test_ground_prompts_restate_results_as_lumos_eval_and_training_do():
         "Obtain the number of kids Genghis Khan had.",
     ]
     results = ["Question: How many kids did Julius Caesar have?; Answer: 3."]
-    eval_turns = prompts.ground_conversation(
+    eval_turns = conversations.ground_conversation(
         "Q?",
         subgoals,
         ["R1 = KnowledgeQuery(Julius Caesar)"],
@@ -153,7 +153,7 @@ def test_ground_prompts_restate_results_as_lumos_eval_and_training_do():
         "Subgoal to be grounded: Subgoal 2: Obtain the number of kids Genghis Khan had. The grounding could be "
         "based on the following results: The execution result for Subgoal 1 is 3.",
     )
-    train_turns = prompts.ground_conversation(
+    train_turns = conversations.ground_conversation(
         "Q?",
         subgoals,
         ["R1 = KnowledgeQuery(Julius Caesar)"],
@@ -164,7 +164,7 @@ def test_ground_prompts_restate_results_as_lumos_eval_and_training_do():
     )
     assert train_turns[-1][1].endswith("following results: The execution result for Subgoal 1 is 3.")
     # maths grounding turns carry no results
-    maths = prompts.ground_conversation(
+    maths = conversations.ground_conversation(
         "Q?",
         subgoals,
         ["R1 = Calculator(1 + 1)"],
@@ -175,10 +175,10 @@ def test_ground_prompts_restate_results_as_lumos_eval_and_training_do():
     )
     assert maths[-1][1] == "Subgoal to be grounded: Subgoal 2: Obtain the number of kids Genghis Khan had."
     # training-time planner feedback shows the bare answer, eval-time the whole QA result
-    assert prompts.plan_feedback(1, results[0], rendering="train") == (
+    assert conversations.plan_feedback(1, results[0], rendering="train") == (
         "The executed result for Subgoal 1 is 3. Should we stop planning?"
     )
-    assert prompts.plan_feedback(1, results[0], rendering="eval").startswith(
+    assert conversations.plan_feedback(1, results[0], rendering="eval").startswith(
         "The executed result for Subgoal 1 is Question: How many kids"
     )
 
@@ -248,12 +248,10 @@ def test_onetime_complex_qa_takes_the_final_qa_answer_and_yes_no_maps(toolbox):
 
 
 def test_a_misconfigured_corpus_ends_the_run_with_a_clear_error(tmp_path):
-    from tools.complex_qa import ComplexQATools
-
     planner = scripted("Subgoal 1: Obtain the director of Jaws.")
     grounder = scripted(LOOKUP_1)
     models = ScriptedModels(planner, grounder, scripted())
-    graph = iterative.build(models=models, tools={"complex_qa": ComplexQATools(models)}).compile()
+    graph = iterative.build(models=models, domains=["complex_qa"]).compile()
     state = graph.invoke(
         {"task": TASK},
         context=Context(domain="complex_qa", knowledge="local", corpus=str(tmp_path / "nope.jsonl")),
@@ -272,8 +270,8 @@ def test_maths_grounding_restates_results_only_with_ground_feedback():
         "terse": True,
         "results": ["24"],
     }
-    plain = prompts.ground_conversation("Q?", subgoals, ["R1 = Calculator(48 / 2)"], **common)
-    fed = prompts.ground_conversation(
+    plain = conversations.ground_conversation("Q?", subgoals, ["R1 = Calculator(48 / 2)"], **common)
+    fed = conversations.ground_conversation(
         "Q?", subgoals, ["R1 = Calculator(48 / 2)"], show_results=True, **common
     )
     assert plain[-1][1] == "Subgoal to be grounded: Subgoal 2: Calculate the total."

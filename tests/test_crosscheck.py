@@ -1,12 +1,18 @@
 """Cross-checking (graphs/crosscheck.py): rerun while the executed answer disagrees with the reasoning."""
 
+from types import SimpleNamespace
+
 import pytest
 from fakes import ScriptedModels, scripted
 from langgraph.checkpoint.memory import InMemorySaver
 from test_graphs import TASK, TOOLS
 
+import cli
+from cli import terminal
 from evaluation import harness
-from graphs import cli, crosscheck, onetime, persistence, terminal
+from graphs import crosscheck, onetime, options, persistence, pipeline
+from graphs.crosscheck import CrossCheckContext
+from graphs.voting import VotingContext
 from nodes import protocol, reason
 from nodes.context import Context
 
@@ -20,7 +26,7 @@ def checked(planner_replies, grounder_replies, **context):
     models = ScriptedModels(scripted(*planner_replies), scripted(*grounder_replies))
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     settings = {"plan_reasoning": "sketch", "plan_retries": 2} | context
-    return crosscheck.compiled(inner).invoke({"task": TASK}, context=Context(**settings)), models
+    return crosscheck.compiled(inner).invoke({"task": TASK}, context=CrossCheckContext(**settings)), models
 
 
 def test_a_run_that_agrees_with_its_reasoning_is_not_rerun():
@@ -108,12 +114,19 @@ def test_a_failing_run_is_rerun():
 SOLUTION = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
 
 
+def lever_context(**settings):
+    """Return the wrapper context the settings are for (the CLI refuses both kinds of rerun at once)."""
+    if "votes" in settings and "plan_retries" in settings:
+        return options.context_from(SimpleNamespace(**settings))
+    return (VotingContext if "votes" in settings else CrossCheckContext)(**settings)
+
+
 def checked_steps(solutions, planner_replies, grounder_replies, **context):
     models = ScriptedModels(scripted(*planner_replies), scripted(*grounder_replies))
     models.by_role[reason.ROLE] = scripted(*solutions)
-    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
+    inner = onetime.build(models=models, tools=TOOLS, reasoning=True).compile(name="lumos-onetime")
     settings = {"plan_reasoning": "steps", "plan_retries": 2} | context
-    return crosscheck.compiled(inner).invoke({"task": TASK}, context=Context(**settings)), models
+    return crosscheck.compiled(inner).invoke({"task": TASK}, context=CrossCheckContext(**settings)), models
 
 
 def test_keep_reasoning_reruns_only_the_plan_and_grounding_under_the_greedy_solution():
@@ -141,8 +154,8 @@ def test_without_keep_reasoning_the_reruns_write_a_new_solution():
 def test_a_reasoning_given_with_the_task_is_what_every_run_plans_under():
     models = ScriptedModels(scripted(PLAN, PLAN), scripted(GROUND_WRONG, GROUND_RIGHT))
     models.by_role[reason.ROLE] = scripted()  # never asked
-    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
-    context = Context(plan_reasoning="steps", plan_retries=2)
+    inner = onetime.build(models=models, tools=TOOLS, reasoning=True).compile(name="lumos-onetime")
+    context = CrossCheckContext(plan_reasoning="steps", plan_retries=2)
     state = crosscheck.compiled(inner).invoke({"task": TASK, "reasoning": SOLUTION}, context=context)
     assert state["answer"] == "72" and [a["answer"] for a in state["attempts"]] == ["24", "72"]
     assert all(
@@ -162,10 +175,10 @@ def test_a_given_reasoning_needs_the_steps_mode():
 
 def test_cli_keep_reasoning_flag():
     argv = ["run", "x", "--plan-reasoning", "steps", "--plan-retries", "3", "--keep-reasoning"]
-    assert cli.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
-    assert cli.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
+    assert options.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
+    assert options.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
     for name in ("majority", "reasoning"):
-        fallback = cli.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", name]))
+        fallback = options.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", name]))
         assert fallback.crosscheck_fallback == name
 
 
@@ -186,19 +199,19 @@ def test_cli_keep_reasoning_flag():
 )
 def test_bad_settings_are_clear_errors(settings, message):
     with pytest.raises(ValueError, match=message):
-        Context(**settings)
+        lever_context(**settings)
 
 
 def test_cli_wraps_the_formulation_and_prints_each_run(capsys):
     args = cli.parser().parse_args(["run", "x", "--plan-reasoning", "sketch", "--plan-retries", "3"])
-    context = cli.context_from(args)
+    context = options.context_from(args)
     assert context.plan_retries == 3
-    assert cli.rerun("onetime", context).name == "lumos-onetime-crosscheck"
-    assert cli.rerun("onetime", Context()) is onetime.graph
+    assert pipeline.pipeline("onetime", context).name == "lumos-onetime-crosscheck"
+    assert pipeline.pipeline("onetime", Context()) is onetime.graph
     models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     graph = persistence.with_checkpointer(crosscheck.compiled(inner), InMemorySaver())
-    context = Context(plan_reasoning="sketch", plan_retries=2)
+    context = CrossCheckContext(plan_reasoning="sketch", plan_retries=2)
     assert terminal.run(graph, context, task=TASK, thread_id="t", durable=False) == 0
     printed = capsys.readouterr().out
     assert "[attempt]  run 1 (greedy): 24" in printed and "[attempt]  run 2 (sample 1): 72" in printed
@@ -210,7 +223,7 @@ def test_the_terminal_says_which_module_answered(capsys):
     models = ScriptedModels(scripted(*[RIGHT] * 3), scripted(GROUND_WRONG, GROUND_DOUBLED, GROUND_WRONG))
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     graph = persistence.with_checkpointer(crosscheck.compiled(inner), InMemorySaver())
-    context = Context(plan_reasoning="sketch", plan_retries=2, crosscheck_fallback="reasoning")
+    context = CrossCheckContext(plan_reasoning="sketch", plan_retries=2, crosscheck_fallback="reasoning")
     assert terminal.run(graph, context, task=TASK, thread_id="t", durable=False) == 0
     printed = capsys.readouterr().out
     assert "[settle]  cross-check: 72 (the reasoning's: no run agrees with it" in printed
@@ -220,7 +233,7 @@ def test_the_terminal_says_which_module_answered(capsys):
 def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):
     models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
     graph = crosscheck.compiled(onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime"))
-    context = Context(plan_reasoning="sketch", plan_retries=2)
+    context = CrossCheckContext(plan_reasoning="sketch", plan_retries=2)
     [row] = harness.run(graph, [{"id": "1", "task": TASK, "gold": "72"}], context, tmp_path / "t.jsonl")
     assert row["correct"] and row["vote_answers"] == ["24", "72"]
     assert (row["agreed"], row["chosen"], row["model_calls"]) == (True, 1, 4)
@@ -233,6 +246,6 @@ def test_a_bare_formulation_graph_refuses_rerun_settings_it_cannot_honour(settin
     # e.g. a `langgraph dev` client setting them on lumos_onetime: an error, not a silent single run
     models = ScriptedModels(scripted(RIGHT), scripted(GROUND_RIGHT))
     graph = onetime.build(models=models, tools=TOOLS).compile()
-    state = graph.invoke({"task": TASK}, context=Context(**settings))
+    state = graph.invoke({"task": TASK}, context=lever_context(**settings))
     assert "wrap the graph in graphs.voting or graphs.crosscheck" in state["error"]
     assert models.by_role["planner"].calls == []

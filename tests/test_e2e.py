@@ -2,7 +2,8 @@
 
 import pytest
 
-from graphs import cli, iterative, onetime
+import cli
+from graphs import iterative, onetime
 from nodes import protocol
 from nodes.context import Context
 

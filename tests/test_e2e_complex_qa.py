@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from graphs import cli, iterative, onetime
+import cli
+from graphs import iterative, onetime
 from nodes.context import Context
 
 pytestmark = [pytest.mark.gguf, pytest.mark.timeout(900)]

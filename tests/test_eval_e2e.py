@@ -9,8 +9,8 @@ import json
 
 import pytest
 
+import cli
 from evaluation import harness
-from graphs import cli
 
 pytestmark = [pytest.mark.gguf, pytest.mark.timeout(600)]
 PROBLEMS = [

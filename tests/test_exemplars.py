@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from domains import EXEMPLARS
 from nodes import protocol
-from nodes.context import Context
 from nodes.execute import run_action
-from nodes.exemplars import EXEMPLARS
-from tools import toolbox_for, toolboxes
+from tools.maths import maths_tools
 
 DEV_FILES = [
     Path(__file__).parents[2] / "shared" / "data" / name / "dev.jsonl" for name in ("gsm8k", "svamp")
@@ -22,7 +21,7 @@ def test_exemplar_actions_reproduce_their_results(exemplar):
     assert len(exemplar["subgoals"]) == len(exemplar["actions"]) == len(exemplar["results"])
     for line, result in zip(exemplar["actions"], exemplar["results"], strict=True):
         for action in protocol.parse_actions(line):
-            values, ok = run_action(action, memory, toolbox_for(toolboxes()["maths"], Context()))
+            values, ok = run_action(action, memory, maths_tools())
             assert ok, values
             memory.update(zip(action["outputs"], values, strict=True))
         assert values[-1] == result

@@ -82,7 +82,7 @@ def test_resolving_a_bad_file_is_a_clear_error_before_llama_cpp(tmp_path: Path) 
 
 
 def test_the_cli_reports_a_bad_model_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from graphs.cli import main
+    from cli import main
 
     fake = tmp_path / "broken.gguf"
     fake.write_bytes(b"GGUF" + struct.pack("<I", 3) + struct.pack("<QQ", 1, 1))

@@ -9,15 +9,14 @@ from fakes import ScriptedModels, scripted
 from gbnf import Grammar
 from langchain_core.messages import HumanMessage
 
+from domains import DOMAINS, EXEMPLARS
 from graphs import iterative, onetime
 from models import registry
 from models.chat import ChatLlamaCpp
 from nodes import grammar, protocol
 from nodes.context import Context
-from nodes.exemplars import EXEMPLARS
-from tools import action_names, toolboxes
 
-ACTIONS = {domain: action_names(box) for domain, box in toolboxes().items()}
+ACTIONS = {name: domain.actions for name, domain in DOMAINS.items()}
 MATHS = ACTIONS["maths"]
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from langchain_core.runnables.graph import Graph
 
-from graphs import cli
+import cli
+from graphs import pipeline
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -36,7 +37,7 @@ def test_ascii_shows_every_node(capsys, offline):
         assert f"| {node} |" in art
 
 
-@pytest.mark.parametrize("formulation", cli.FORMULATIONS)
+@pytest.mark.parametrize("formulation", pipeline.FORMULATIONS)
 def test_png_is_drawn_without_any_web_service(formulation, tmp_path, capsys, offline):
     out = tmp_path / "g.png"
     assert cli.main(["graph", "--formulation", formulation, "--format", "png", "--out", str(out)]) == 0

@@ -6,7 +6,7 @@ import pytest
 from fakes import ScriptedModels, scripted
 from langchain_core.messages import SystemMessage
 
-from graphs import cli, iterative, onetime
+from graphs import iterative, onetime, pipeline
 from nodes.context import Context
 from tools.errors import ToolError
 
@@ -203,10 +203,10 @@ def test_graphs_are_runnables_batch_stream_async():
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-@pytest.mark.parametrize("formulation", cli.FORMULATIONS)
+@pytest.mark.parametrize("formulation", pipeline.FORMULATIONS)
 def test_mermaid_snapshot_of_every_graph(formulation):
     """`lumos graph --format mermaid` output; LUMOS_UPDATE_SNAPSHOTS=1 rewrites the files after a topology change."""
-    mermaid = cli.compiled(formulation).get_graph().draw_mermaid()
+    mermaid = pipeline.compiled(formulation).get_graph().draw_mermaid()
     snapshot = SNAPSHOTS / f"{formulation}.mmd"
     if os.environ.get("LUMOS_UPDATE_SNAPSHOTS"):
         snapshot.write_text(mermaid, encoding="utf-8")

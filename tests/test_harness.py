@@ -252,13 +252,13 @@ class Recorder:
 @pytest.fixture
 def recorder(monkeypatch, tmp_path):
     graph = Recorder("2")
-    monkeypatch.setattr("graphs.cli.compiled", lambda formulation: graph)
+    monkeypatch.setattr("graphs.pipeline.compiled", lambda formulation, reasoning=False: graph)
     monkeypatch.chdir(tmp_path)
     return graph
 
 
 def test_cli_eval_names_its_run_records_the_command_and_resumes(recorder, tmp_path, capsys):
-    from graphs import cli
+    import cli
 
     data = write(
         tmp_path / "dev.jsonl", [{"id": f"g{k}", "question": "Q?", "answer": "#### 2"} for k in range(4)]
@@ -292,7 +292,7 @@ def test_cli_eval_names_its_run_records_the_command_and_resumes(recorder, tmp_pa
 
 
 def test_cli_eval_detects_the_benchmark_and_seeds_a_subset(recorder, tmp_path):
-    from graphs import cli
+    import cli
 
     data = write(
         tmp_path / "s.jsonl", [{"id": f"q{k}", "question": "Q?", "answer": k % 2 == 0} for k in range(10)]
@@ -309,7 +309,7 @@ def test_cli_eval_detects_the_benchmark_and_seeds_a_subset(recorder, tmp_path):
 
 @pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not here")
 def test_cli_eval_hotpotqa_distractor_builds_its_corpus_from_the_file(recorder, tmp_path):
-    from graphs import cli
+    import cli
 
     data = DATA / "hotpotqa" / "distractor_dev.jsonl"
     assert cli.main(["eval", "hotpotqa", "--data", str(data), "--formulation", "cot", "--limit", "1"]) == 0
@@ -401,7 +401,7 @@ def test_code_version_is_this_checkouts_commit_or_none_without_git(monkeypatch):
 
 
 def test_cli_eval_records_the_code_version(recorder, tmp_path, monkeypatch):
-    from graphs import cli
+    import cli
 
     monkeypatch.setattr("evaluation.runs.code_version", lambda: "0123456789ab")
     data = write(tmp_path / "dev.jsonl", [{"id": "g", "question": "Q?", "answer": "#### 2"}])

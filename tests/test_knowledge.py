@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from graphs.cli import main
+from cli import main
 from tools import knowledge
 from tools.errors import ToolError
 from tools.knowledge import WebKnowledge, WikipediaKnowledge, knowledge_backend, open_index

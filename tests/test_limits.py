@@ -10,7 +10,8 @@ from fakes import ScriptedModels, scripted
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import ValidationError
 
-from graphs import cli, iterative, onetime
+import cli
+from graphs import iterative, onetime
 from nodes.context import Context, SettingsError, make_context
 from nodes.execute import MAX_OBSERVATION_CHARS
 from tools import sandbox

@@ -10,7 +10,8 @@ from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from test_graphs import TASK, calculator
 
-from graphs import cli, iterative, persistence
+import cli
+from graphs import iterative, persistence
 from nodes.context import Context
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,10 +7,12 @@ from fakes import ScriptedModels, scripted
 from gbnf import Grammar
 from test_graphs import TASK, TOOLS
 
-from graphs import cli, iterative, onetime, terminal
+import cli
+from cli import terminal
+from domains import EXEMPLARS
+from graphs import iterative, onetime, options
 from nodes import grammar, prompts, protocol, reason
 from nodes.context import Context
-from nodes.exemplars import EXEMPLARS
 from tools.maths import calculator
 
 SKETCH = "She sold 48 / 2 = 24 clips in May, so 48 + 24 = 72 in all."
@@ -100,8 +102,8 @@ def test_exemplar_reasoning_computes_correctly(example):
 
 def test_the_cli_flag_sets_the_context():
     args = cli.parser().parse_args(["run", "a task", "--plan-reasoning", "steps"])
-    assert cli.context_from(args).plan_reasoning == "steps"
-    assert cli.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning == "off"
+    assert options.context_from(args).plan_reasoning == "steps"
+    assert options.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning == "off"
 
 
 def test_the_reasoning_streams_before_the_plan_and_lumos_run_prints_it(capsys):
@@ -121,7 +123,7 @@ def run_steps(planner_reply, **context):
     models = ScriptedModels(scripted(planner_reply), scripted(GROUND))
     reasoner = scripted(SOLUTION)
     models.by_role[reason.ROLE] = reasoner
-    graph = onetime.build(models=models, tools=TOOLS).compile()
+    graph = onetime.build(models=models, tools=TOOLS, reasoning=True).compile()
     state = graph.invoke({"task": TASK}, context=Context(plan_reasoning="steps", **context))
     return state, models, reasoner
 
@@ -143,7 +145,7 @@ def test_steps_asks_the_cot_prompt_in_its_own_context_then_plans_under_the_solut
 def test_steps_keeps_the_answer_of_the_executed_plan_not_of_the_solution():
     models = ScriptedModels(scripted(PLAN), scripted("R1 = Calculator(48 / 2); R2 = Calculator(48 + R1 + 1)"))
     models.by_role[reason.ROLE] = scripted(SOLUTION)
-    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
+    state = onetime.build(models=models, tools=TOOLS, reasoning=True).compile().invoke(
         {"task": TASK}, context=Context(plan_reasoning="steps")
     )
     assert state["answer"] == "73"

@@ -7,9 +7,9 @@ the literals quoted in lumos-reference.md.
 
 import pytest
 
+from domains import EXEMPLARS
 from models.template import render_lumos
-from nodes import prompts
-from nodes.exemplars import EXEMPLARS
+from nodes import conversations, prompts
 
 # verbatim from lumos-reference.md §2.1 (Python literals of data/process_for_train.py)
 LUMOS_GROUND_PREFIX_MATHS = "Please ground the given subgoal to corresponding executable actions for solving the given task. The grounded actions must be the one in available action list.\n\nThe available action list is 'Calculator', 'SetEquation', 'SolveEquation', 'Count', 'SolveInequality', 'Code', and 'Define'.\nCalculator(formula): Calculate the input formula; SetEquation(equation): Set up an equation to be solved; SolveEquation(equation): Solve the previous set equation; Count(list): Count the number of elements in the given list; SolveInequality(inequality): Solve the previous set inequality; Code(pseudo_code): Generate a Python function that corresponds to the pseudo code; Define(variable/number): Define a variable or a number for latter usage.\n\n"
@@ -47,12 +47,12 @@ def test_verbatim_constants():
 
 
 def test_toolbox_keys_equal_the_maths_catalogue():
+    from domains import DOMAINS
     from nodes.context import Context
-    from tools import toolbox_for, toolboxes
 
     catalogue = LUMOS_GROUND_PREFIX_MATHS.split("The available action list is ")[1].split(".\n")[0]
     names = {part.strip(" '") for part in catalogue.replace(", and ", ", ").split(", ")}
-    assert set(toolbox_for(toolboxes()["maths"], Context())) == names
+    assert set(DOMAINS["maths"].toolbox(None, Context())) == names
 
 
 # --- eval rendering: eval/gsm/run_eval.py string building -----------------------------------------
@@ -98,7 +98,7 @@ RAW_PLAN_OUTPUTS = [
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
 def test_iterative_plan_prompt_eval_rendering(k):
-    turns = prompts.plan_conversation(
+    turns = conversations.plan_conversation(
         TASK, SUBGOALS[:k], RESULTS[:k], formulation="iterative", rendering="eval"
     )
     assert render_lumos(turns, "eval") == lumos_eval_plan_prompt(TASK, RAW_PLAN_OUTPUTS[:k], RESULTS[:k])
@@ -106,7 +106,7 @@ def test_iterative_plan_prompt_eval_rendering(k):
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_iterative_ground_prompt_eval_rendering_keeps_the_maths_quirk(k):
-    turns = prompts.ground_conversation(
+    turns = conversations.ground_conversation(
         TASK, SUBGOALS[:k], ACTIONS[: k - 1], domain="maths", formulation="iterative", rendering="eval"
     )
     expected = lumos_eval_ground_prompt(TASK, RAW_PLAN_OUTPUTS[:k], ACTIONS[: k - 1])
@@ -117,7 +117,7 @@ def test_iterative_ground_prompt_eval_rendering_keeps_the_maths_quirk(k):
 
 def test_onetime_prompts_eval_rendering():
     plan = "; ".join(f"Subgoal {i}: {s}" for i, s in enumerate(SUBGOALS, start=1))
-    plan_turns = prompts.plan_conversation(TASK, [], [], formulation="onetime", rendering="eval")
+    plan_turns = conversations.plan_conversation(TASK, [], [], formulation="onetime", rendering="eval")
     assert render_lumos(plan_turns, "eval") == (
         "<|user|>\n"
         + LUMOS_PLAN_PREFIX
@@ -125,7 +125,7 @@ def test_onetime_prompts_eval_rendering():
         + TASK
         + "; Initial Environment Description: None.\n<|assistant|>\n"
     )
-    ground_turns = prompts.ground_conversation(
+    ground_turns = conversations.ground_conversation(
         TASK, SUBGOALS, [], domain="maths", formulation="onetime", rendering="eval"
     )
     assert render_lumos(ground_turns, "eval") == (
@@ -178,7 +178,7 @@ def prompt_before_assistant_turn(messages, n):
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
 def test_iterative_plan_prompt_train_rendering(k):
-    turns = prompts.plan_conversation(
+    turns = conversations.plan_conversation(
         TASK, SUBGOALS[:k], RESULTS[:k], formulation="iterative", rendering="train"
     )
     expected = prompt_before_assistant_turn(lumos_training_messages_plan_iterative(), 2 * k + 1)
@@ -187,7 +187,7 @@ def test_iterative_plan_prompt_train_rendering(k):
 
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_iterative_ground_prompt_train_rendering(k):
-    turns = prompts.ground_conversation(
+    turns = conversations.ground_conversation(
         TASK, SUBGOALS[:k], ACTIONS[: k - 1], domain="maths", formulation="iterative", rendering="train"
     )
     expected = prompt_before_assistant_turn(lumos_training_messages_ground_iterative(), 2 * k - 1)
@@ -196,7 +196,7 @@ def test_iterative_ground_prompt_train_rendering(k):
 
 def test_full_training_conversation_renders_like_finetune():
     messages = lumos_training_messages_plan_iterative()
-    turns = prompts.plan_conversation(
+    turns = conversations.plan_conversation(
         TASK, SUBGOALS, RESULTS, formulation="iterative", rendering="train", stopped=True
     )
     assert [{"role": r, "content": t} for r, t in turns] == messages
@@ -204,32 +204,32 @@ def test_full_training_conversation_renders_like_finetune():
 
 def test_train_feedback_drops_the_result_period_eval_keeps_it():
     assert (
-        prompts.plan_feedback(1, "3.", rendering="train")
+        conversations.plan_feedback(1, "3.", rendering="train")
         == "The executed result for Subgoal 1 is 3. Should we stop planning?"
     )
     assert (
-        prompts.plan_feedback(1, "3.", rendering="eval")
+        conversations.plan_feedback(1, "3.", rendering="eval")
         == "The executed result for Subgoal 1 is 3.. Should we stop planning?"
     )
 
 
 def test_exemplars_render_as_complete_conversations():
     exemplars = EXEMPLARS["maths"][:2]
-    plan_turns = prompts.exemplar_plan_turns(exemplars, formulation="iterative", rendering="eval")
+    plan_turns = conversations.exemplar_plan_turns(exemplars, formulation="iterative", rendering="eval")
     assert [r for r, _ in plan_turns].count("user") == sum(1 + len(e["subgoals"]) for e in exemplars)
     assert plan_turns[-1] == ("assistant", "Yes, I will stop planning.")
-    ground_turns = prompts.exemplar_ground_turns(
+    ground_turns = conversations.exemplar_ground_turns(
         exemplars, domain="maths", formulation="onetime", rendering="eval"
     )
     assert ground_turns[1] == ("assistant", "; ".join(exemplars[0]["actions"]))
 
 
 def test_terse_instruct_rendering_drops_the_keep_planning_prefix_everywhere():
-    plan = prompts.plan_conversation(
+    plan = conversations.plan_conversation(
         TASK, SUBGOALS[:2], RESULTS[:2], formulation="iterative", rendering="eval", terse=True
     )
     assert plan[3] == ("assistant", "Subgoal 2: " + SUBGOALS[1])
-    ground = prompts.ground_conversation(
+    ground = conversations.ground_conversation(
         TASK, SUBGOALS[:2], ACTIONS[:1], domain="maths", formulation="iterative", rendering="eval", terse=True
     )
     assert ground[-1] == ("user", "Subgoal to be grounded: Subgoal 2: " + SUBGOALS[1])

@@ -1,6 +1,6 @@
 import pytest
 
-from nodes import protocol
+from nodes import integrated
 from nodes.protocol import Action, ParseError
 
 
@@ -15,7 +15,7 @@ def test_parse_integrated_pairs_each_subgoal_with_its_actions():
         "Subgoal 2: Calculate the total.\n"
         "R2 = Calculator(48 + R1); R3 = R2"
     )
-    assert protocol.parse_integrated(text) == [
+    assert integrated.parse_integrated(text) == [
         ("Calculate the clips sold in May.", [calc("R1", "48 / 2")]),
         ("Calculate the total.", [calc("R2", "48 + R1"), Action(outputs=["R3"], name="", args="R2")]),
     ]
@@ -28,11 +28,11 @@ def test_parse_integrated_skips_chatter_blank_lines_and_list_marks():
         "- R1 = Calculator(48 / 2)\n\n"
         "The answer is R1."
     )
-    assert protocol.parse_integrated(text) == [("Halve 48.", [calc("R1", "48 / 2")])]
+    assert integrated.parse_integrated(text) == [("Halve 48.", [calc("R1", "48 / 2")])]
 
 
 def test_parse_integrated_allows_a_subgoal_without_actions_if_another_has_some():
-    steps = protocol.parse_integrated("Subgoal 1: Read.\nSubgoal 2: Add.\nR1 = Calculator(1 + 2)")
+    steps = integrated.parse_integrated("Subgoal 1: Read.\nSubgoal 2: Add.\nR1 = Calculator(1 + 2)")
     assert steps == [("Read.", []), ("Add.", [calc("R1", "1 + 2")])]
 
 
@@ -48,15 +48,15 @@ def test_parse_integrated_allows_a_subgoal_without_actions_if_another_has_some()
 )
 def test_parse_integrated_rejects_what_cannot_run(text, reason):
     with pytest.raises(ParseError) as err:
-        protocol.parse_integrated(text)
+        integrated.parse_integrated(text)
     assert err.value.reason.startswith(reason)
 
 
 def test_render_integrated_is_the_inverse_of_the_parser():
     steps = [("Halve 48.", [calc("R1", "48 / 2")]), ("Add.", [calc("R2", "48 + R1"), calc("R3", "R2 * 1")])]
-    text = protocol.render_integrated(steps)
+    text = integrated.render_integrated(steps)
     assert text == (
         "Subgoal 1: Halve 48.\nR1 = Calculator(48 / 2)\n"
         "Subgoal 2: Add.\nR2 = Calculator(48 + R1); R3 = Calculator(R2 * 1)"
     )
-    assert protocol.parse_integrated(text) == steps
+    assert integrated.parse_integrated(text) == steps

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
+import cli
 from evaluation import report
-from graphs import cli
 
 
 def summary(benchmark, formulation, model, metrics, **extra):

@@ -9,7 +9,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from test_graphs import TASK, TOOLS
 
-from graphs import cli, iterative, onetime
+import cli
+from graphs import iterative, onetime
 from nodes.context import Context
 
 REVIEW = Context(review_plan=True)

@@ -6,7 +6,8 @@ from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from test_graphs import TASK, TOOLS
 
-from graphs import cli, iterative, onetime
+import cli
+from graphs import iterative, onetime
 from nodes.context import Context
 
 

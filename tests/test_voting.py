@@ -4,15 +4,16 @@ import pytest
 from fakes import ScriptedModels, scripted
 from test_graphs import TASK, TOOLS
 
-from graphs import baselines, cli, onetime, voting
-from nodes.context import Context
+import cli
+from graphs import baselines, onetime, options, pipeline, voting
+from graphs.voting import VotingContext
 
 
 def voted(planner, grounder, **context):
     models = ScriptedModels(planner, grounder)
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     graph = voting.compiled(inner)
-    return graph.invoke({"task": TASK}, context=Context(**context)), models
+    return graph.invoke({"task": TASK}, context=VotingContext(**context)), models
 
 
 def test_vote_key_compares_numbers_by_value_and_text_by_squad_normalisation():
@@ -83,33 +84,34 @@ def test_voting_wraps_a_baseline_too():
     replies = ["So 24. The answer is 24.", "The answer is 24.", "The answer is 30."]
     models = ScriptedModels(scripted(*replies), scripted())
     inner = baselines.build("cot", models=models, domains=TOOLS).compile(name="cot")
-    state = voting.compiled(inner).invoke({"task": TASK}, context=Context(votes=3))
+    state = voting.compiled(inner).invoke({"task": TASK}, context=VotingContext(votes=3))
     assert state["answer"] == "24" and state["vote_count"] == 2
 
 
 def test_cli_wraps_the_formulation_when_votes_exceed_one():
-    assert cli.rerun("onetime", Context(votes=3)).name == "lumos-onetime-voting"
-    assert cli.rerun("onetime", Context(votes=1)) is onetime.graph
+    assert pipeline.pipeline("onetime", VotingContext(votes=3)).name == "lumos-onetime-voting"
+    assert pipeline.pipeline("onetime", VotingContext(votes=1)) is onetime.graph
     args = cli.parser().parse_args(["run", "x", "--votes", "5", "--vote-temperature", "0.5"])
-    context = cli.context_from(args)
+    context = options.context_from(args)
     assert (context.votes, context.vote_temperature) == (5, 0.5)
 
 
 def test_votes_must_be_positive():
     with pytest.raises(ValueError, match="votes"):
-        Context(votes=0)
+        VotingContext(votes=0)
 
 
 def test_lumos_run_prints_every_run_and_the_tally(capsys):
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from graphs import persistence, terminal
+    from cli import terminal
+    from graphs import persistence
 
     plan = "Subgoal 1: Clips in May."
     models = ScriptedModels(scripted(plan, plan), scripted(*["R1 = Calculator(48 / 2)"] * 2))
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     graph = persistence.with_checkpointer(voting.compiled(inner), InMemorySaver())
-    assert terminal.run(graph, Context(votes=2), task=TASK, thread_id="t", durable=False) == 0
+    assert terminal.run(graph, VotingContext(votes=2), task=TASK, thread_id="t", durable=False) == 0
     printed = capsys.readouterr().out
     assert "[attempt]  run 1 (greedy): 24" in printed and "[attempt]  run 2 (sample 1): 24" in printed
     assert "[vote]  vote: 24 (2 runs agree)" in printed

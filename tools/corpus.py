@@ -8,6 +8,8 @@ from typing import Any
 
 from typing_extensions import TypedDict
 
+from common.jsonl import read_jsonl
+
 StrPath = str | os.PathLike[str]
 
 
@@ -63,18 +65,8 @@ def write_jsonl_corpus(passages: Iterable[Passage], path: StrPath) -> None:
 
 def _records(path: StrPath) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield ``("file:line", object)`` for each non-blank line of a JSONL file."""
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{where}: not valid JSON ({err.msg})") from err
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            yield where, record
+    for number, record in read_jsonl(path):
+        yield f"{path}:{number}", record
 
 
 def _hotpot_context(record: dict[str, Any], where: str) -> list[tuple[str, list[str]]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from common.jsonl import read_jsonl
 from training.records import Conversation, Record, read_conversations, read_records, write_jsonl
 
 TOP_REASONS = 10
@@ -18,8 +19,7 @@ def _print(payload: dict[str, Any]) -> None:
 
 
 def _rows(path: Path, limit: int | None) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:  # not str.splitlines: texts may hold U+2028
-        rows = [json.loads(line) for line in lines if line.strip()]
+    rows = [row for _, row in read_jsonl(path)]
     return rows[:limit] if limit else rows
 
 

@@ -9,7 +9,7 @@ the EOS token (``model/finetune.py::encode_with_messages_format``; lumos-referen
 
 from typing import Literal
 
-from nodes import prompts
+from nodes import conversations
 from nodes.prompts import Formulation, Turn
 from training.records import Conversation, Message, Record
 
@@ -38,7 +38,7 @@ def web_feedback(subgoal: str) -> str:
 
 def plan_messages(record: Record, formulation: Formulation) -> list[Message]:
     """Return the planner's training conversation for an annotated task."""
-    turns = prompts.plan_conversation(
+    turns = conversations.plan_conversation(
         record["task"],
         record["subgoals"],
         record["results"],
@@ -57,7 +57,7 @@ def ground_messages(record: Record, formulation: Formulation) -> list[Message]:
     groundings = ["; ".join(actions) for actions in record["actions"]]
     if formulation == "onetime":
         groundings = ["; ".join(groundings)]
-    turns = prompts.ground_conversation(
+    turns = conversations.ground_conversation(
         record["task"],
         record["subgoals"],
         groundings,

@@ -10,10 +10,11 @@ huggingface.co/ai2lumos and files written by ``lumos data render`` are read the 
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal, NotRequired
+from typing import Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
+from common.jsonl import read_jsonl
 from nodes import protocol
 
 DOMAINS = ("maths", "complex_qa", "web_agent")
@@ -88,14 +89,11 @@ def check_conversation(conversation: Conversation) -> Conversation:
     return conversation
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8") as lines:
-        for line_no, line in enumerate(lines, start=1):
-            if line.strip():
-                try:
-                    yield line_no, json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise FormatError(f"{path}:{line_no}: not JSON: {err}") from err
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        yield from read_jsonl(path)
+    except ValueError as err:
+        raise FormatError(str(err)) from err
 
 
 def read_records(path: Path) -> Iterator[Record]:

@@ -1,0 +1,165 @@
+"""`lumos run`, `history`, `graph` and `models`: run the agent, show threads, draw graphs, fetch models."""
+
+import argparse
+import os
+
+from graphs.options import add_agent_options, context_from
+from graphs.pipeline import FORMULATIONS, compiled, pipeline
+from models import presets
+from nodes.context import Context
+from nodes.inputs import task_problem
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the agent on one task, or resume a thread, streaming each step (and reviewing the plan)."""
+    import uuid
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from cli import terminal
+    from graphs import persistence
+
+    tokens = args.show_tokens
+    if args.task is not None and (problem := task_problem(args.task)):
+        raise ValueError(problem)
+    context = context_from(args)
+    if context.rerun_setting() and (args.thread is not None or context.review_plan):
+        raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")
+    if args.thread is None:
+        if not args.task:
+            raise ValueError("give a task, or --thread ID to resume a thread")
+        graph = persistence.with_checkpointer(pipeline(args.formulation, context), InMemorySaver())
+        show_header(args.task, args.formulation, context)
+        return terminal.run(
+            graph, context, task=args.task, thread_id=uuid.uuid4().hex, durable=False, tokens=tokens
+        )
+    with persistence.open_threads(args.db) as saver:
+        info = persistence.load_thread(saver, args.thread)
+        if info is None:
+            if not args.task:
+                raise ValueError(f"there is no thread {args.thread!r} in {args.db}; give a task to start it")
+            formulation, task = args.formulation, args.task
+            persistence.save_thread(saver, args.thread, formulation, task, context)
+        else:  # a thread keeps the settings it started with
+            if args.task and args.task != info["task"]:
+                raise ValueError(f"thread {args.thread!r} runs another task: {info['task']!r}")
+            formulation, task, context = info["formulation"], info["task"], persistence.thread_context(info)
+        graph = persistence.with_checkpointer(pipeline(formulation, context), saver)
+        show_header(task, formulation, context, thread=args.thread)
+        return terminal.run(graph, context, task=task, thread_id=args.thread, durable=True, tokens=tokens)
+
+
+def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
+    """Print the task and the run's settings."""
+    from cli.terminal import say
+
+    say(f"Task: {task}")
+    say(
+        f"{formulation} | planner {context.planner} | grounder {context.grounder} | profile {context.profile}"
+        + (" | review" if context.review_plan else "")
+        + (f" | thread {thread}" if thread else "")
+    )
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """List a thread's steps from its checkpoints, or every thread in the database."""
+    from pathlib import Path
+
+    from cli import terminal
+    from cli.terminal import say
+    from graphs import persistence
+
+    if not Path(args.db).exists():
+        raise FileNotFoundError(f"no thread database at {args.db} (runs started with --thread create it)")
+    with persistence.open_threads(args.db) as saver:
+        infos = persistence.list_threads(saver)
+        if args.thread is not None:
+            infos = [info for info in infos if info["thread_id"] == args.thread]
+            if not infos:
+                raise ValueError(f"there is no thread {args.thread!r} in {args.db}")
+        for info in infos:
+            graph = persistence.with_checkpointer(
+                pipeline(info["formulation"], persistence.thread_context(info)), saver
+            )
+            config = persistence.thread_config(info["thread_id"], persistence.thread_context(info))
+            lines = terminal.history_lines(graph.get_state_history(config))
+            if args.thread is None:  # the overview: one line per thread
+                say(f"{info['thread_id']}  {info['formulation']}  {info['created_at']}  ", end="")
+                say(f"{lines[-1]}  {info['task']!r}")
+                continue
+            say(f"Thread {info['thread_id']} ({info['formulation']}, started {info['created_at']})")
+            say(f"Task: {info['task']}")
+            say("\n".join(lines))
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Draw a graph offline: Mermaid text, ASCII art, or a PNG laid out by Graphviz (no web service)."""
+    from pathlib import Path
+
+    drawing = compiled(args.formulation).get_graph()
+    if args.format == "png":
+        out = Path(args.out or f"lumos-{args.formulation}.png")
+        drawing.draw_png(str(out))  # pygraphviz's wheel bundles Graphviz; mermaid.ink is never called
+        print(f"wrote {out}")
+        return 0
+    text = drawing.draw_mermaid() if args.format == "mermaid" else drawing.draw_ascii()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List or fetch the model presets."""
+    if args.action == "list":
+        for name, preset in presets.PRESETS.items():
+            state = "cached" if presets.is_cached(name) else "not fetched"
+            default = " (default)" if name == presets.DEFAULT_PRESET else ""
+            print(f"{name}{default}: {preset.description} [{state}]")
+        return 0
+    for name in args.names or [presets.DEFAULT_PRESET]:
+        path = presets.fetch(name)
+        print(f"{name}: {path}")
+    return 0
+
+
+def thread_db() -> str:
+    """Return the default thread database: $LUMOS_DB, else runs/threads.sqlite."""
+    return os.environ.get("LUMOS_DB", "runs/threads.sqlite")
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add the run, history, graph and models subcommands."""
+    run = sub.add_parser("run", help="run the agent on a task and stream its steps")
+    run.add_argument("task", nargs="?", help="the task (optional when resuming a --thread)")
+    add_agent_options(run, review=True)
+    run.add_argument(
+        "--thread",
+        help="keep the run in a durable thread (SQLite, every step); the same ID resumes it after a crash",
+    )
+    run.add_argument(
+        "--db", default=thread_db(), help="thread database (env LUMOS_DB; default runs/threads.sqlite)"
+    )
+    run.add_argument(
+        "--show-tokens", action="store_true", help="echo the models' tokens to stderr as they come"
+    )
+    run.set_defaults(func=cmd_run)
+
+    history = sub.add_parser("history", help="list a thread's steps (or every thread) from its checkpoints")
+    history.add_argument("--thread", help="the thread to show (default: one line per thread)")
+    history.add_argument("--db", default=thread_db(), help="thread database (env LUMOS_DB)")
+    history.set_defaults(func=cmd_history)
+
+    graph = sub.add_parser("graph", help="draw a graph offline: Mermaid, ASCII or PNG")
+    graph.add_argument("--formulation", choices=FORMULATIONS, default="iterative")
+    graph.add_argument("--format", choices=("mermaid", "ascii", "png"), default="mermaid")
+    graph.add_argument("--out", help="file to write (default: print; PNG: lumos-<formulation>.png)")
+    graph.set_defaults(func=cmd_graph)
+
+    models = sub.add_parser("models", help="list or fetch GGUF model presets")
+    models.add_argument("action", choices=("list", "fetch"))
+    models.add_argument("names", nargs="*", help=f"presets to fetch (default {presets.DEFAULT_PRESET})")
+    models.set_defaults(func=cmd_models)

@@ -1,0 +1,54 @@
+"""The graph a run's settings call for: a formulation or baseline, inside the wrapper its context asks for.
+
+``compiled(formulation)`` is the plain compiled graph (what ``langgraph.json`` serves and
+``lumos graph`` draws). ``pipeline(formulation, context)`` is what ``lumos run`` and ``lumos eval``
+run: Lumos-O with its ``solve`` node when the planner reasons step by step first, and the
+formulation wrapped in voting (``VotingContext.votes`` > 1) or cross-checking (``plan_retries``).
+"""
+
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from graphs.binding import CompiledLumosGraph
+from nodes.context import Context
+
+FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
+_REASONED: dict[str, CompiledLumosGraph] = {}
+
+
+def compiled(formulation: str, *, reasoning: bool = False) -> CompiledLumosGraph:
+    """Return the compiled graph of a formulation (Lumos-O with its ``solve`` node when ``reasoning``)."""
+    if formulation == "iterative":
+        from graphs.iterative import graph
+    elif formulation == "onetime":
+        from graphs import onetime
+
+        if not reasoning:
+            return onetime.graph
+        if "onetime" not in _REASONED:
+            _REASONED["onetime"] = onetime.build(reasoning=True).compile(name="lumos-onetime")
+        return _REASONED["onetime"]
+    elif formulation == "cot":
+        from graphs.baselines import cot_graph as graph
+    elif formulation == "direct":
+        from graphs.baselines import direct_graph as graph
+    elif formulation == "integrated":
+        from graphs.baselines import integrated_graph as graph
+    else:
+        raise ValueError(f"unknown formulation {formulation!r}; known: {', '.join(FORMULATIONS)}")
+    return graph
+
+
+def pipeline(formulation: str, context: Context) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """Return the graph that runs ``formulation`` under ``context``: reasoning node and wrapper included."""
+    from graphs import crosscheck, voting
+
+    inner = compiled(
+        formulation, reasoning=context.plan_reasoning == "steps" and context.profile == "instruct"
+    )
+    if isinstance(context, voting.VotingContext) and context.votes > 1:
+        return voting.compiled(inner)
+    if isinstance(context, crosscheck.CrossCheckContext) and context.plan_retries:
+        return crosscheck.compiled(inner)
+    return inner

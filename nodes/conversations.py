@@ -1,0 +1,212 @@
+"""The conversations the planner and grounder are sent, built from the prompt strings.
+
+A conversation is a list of ``(role, text)`` turns; the model layer renders it with the Lumos
+``<|user|>``/``<|assistant|>`` template or with the model's own chat template. Where Lumos's own
+scripts differ between task families (what a grounding turn restates), the builders follow the
+family's script: a builder's ``domain`` is the Lumos prompt family a domain speaks
+(``Domain.prompt_family``: its own name for maths and complex QA).
+"""
+
+from collections.abc import Sequence
+
+from nodes import protocol
+from nodes.context import PlanReasoning
+from nodes.domain import Annotation
+from nodes.prompts import (
+    ANSWER_MARK,
+    GROUND_FIRST,
+    GROUND_NEXT,
+    GROUND_ONETIME,
+    GROUND_PREFIX,
+    GROUND_RESULT,
+    GROUND_RESULTS,
+    INSTRUCT_GROUND_REASONING,
+    INSTRUCT_PLAN_SOLUTION,
+    PLAN_FEEDBACK,
+    PLAN_FIRST,
+    Formulation,
+    Rendering,
+    Turn,
+)
+
+
+def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
+    """Render the planner's feedback turn for an executed subgoal."""
+    if rendering == "train":
+        # training targets carry the bare result, without a QA result's question or the period
+        result = result.rpartition(ANSWER_MARK)[2].strip().removesuffix(".")
+    return PLAN_FEEDBACK.format(index=index, result=result)
+
+
+def plan_conversation(
+    task: str,
+    subgoals: Sequence[str],
+    results: Sequence[str],
+    *,
+    formulation: Formulation,
+    rendering: Rendering,
+    stopped: bool = False,
+    terse: bool = False,
+    reasoning: str | None = None,
+    solution: str | None = None,
+) -> list[Turn]:
+    """Return the planner's turns for a task given the subgoals planned and executed so far.
+
+    For Lumos-I the conversation alternates subgoal and execution-result turns and ends on a user
+    turn, ready for the next subgoal; with ``stopped`` (exemplars) it ends with the stop line.
+    ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
+    tend to end their turn right after it, before writing the subgoal. A Lumos-O plan is preceded
+    by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
+    follows the task turn (``--plan-reasoning steps``).
+    """
+    first = PLAN_FIRST.format(task=task.strip())
+    if solution is not None:
+        first += INSTRUCT_PLAN_SOLUTION.format(solution=solution.strip())
+    turns: list[Turn] = [("user", first)]
+    if formulation == "onetime":
+        if subgoals:
+            plan = protocol.render_plan(list(subgoals))
+            if reasoning is not None:
+                plan = protocol.render_reasoning(reasoning, plan)
+            turns.append(("assistant", plan))
+        return turns
+    for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
+        line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
+        turns.append(("assistant", line))
+        turns.append(("user", plan_feedback(index, result, rendering=rendering)))
+    if stopped:
+        turns.append(("assistant", protocol.STOP_LINE))
+    return turns
+
+
+def ground_conversation(
+    task: str,
+    subgoals: Sequence[str],
+    groundings: Sequence[str],
+    *,
+    domain: str,
+    formulation: Formulation,
+    rendering: Rendering,
+    terse: bool = False,
+    results: Sequence[str] = (),
+    show_results: bool = False,
+    reasoning: str | None = None,
+) -> list[Turn]:
+    """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
+
+    ``groundings`` holds the rendered action line of each subgoal already grounded; the last
+    subgoal without one is the one to ground now (all subgoals at once for Lumos-O). In complex QA,
+    ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn; other
+    domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
+    A Lumos-O grounder is shown the planner's ``reasoning`` after the task when one is given.
+    """
+    prefix = GROUND_PREFIX[domain]
+    if formulation == "onetime":
+        plan = protocol.render_plan(list(subgoals))
+        shown_task = task.strip()
+        if reasoning is not None:
+            shown_task += INSTRUCT_GROUND_REASONING.format(reasoning=reasoning)
+        turns: list[Turn] = [("user", GROUND_ONETIME.format(prefix=prefix, task=shown_task, subgoals=plan))]
+        return turns + [("assistant", line) for line in groundings[:1]]
+    turns = []
+    for index, subgoal in enumerate(subgoals, start=1):
+        if rendering == "eval" and domain == "maths" and not terse:
+            # Lumos's maths eval re-sends the planner's raw line, "No, I will keep planning." included
+            shown = protocol.render_plan_step(index, subgoal)
+        else:
+            shown = protocol.render_subgoal(index, subgoal)
+        if index == 1:
+            turns.append(("user", GROUND_FIRST.format(prefix=prefix, task=task.strip(), subgoal=shown)))
+        elif domain == "complex_qa":
+            turns.append(
+                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], rendering))
+            )
+        elif show_results:  # every earlier result, as complex-QA training data shows them
+            turns.append(
+                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], "train"))
+            )
+        else:
+            turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
+        if index <= len(groundings):
+            turns.append(("assistant", groundings[index - 1]))
+    return turns
+
+
+def ground_results(results: Sequence[str], rendering: Rendering) -> str:
+    """Render the earlier subgoals' results for a complex-QA grounding turn.
+
+    Lumos's eval keeps only QA results, shown by their answer; its training data shows every
+    subgoal's annotated result.
+    """
+    text = GROUND_RESULTS
+    for index, result in enumerate(results, start=1):
+        if rendering == "train":
+            text += GROUND_RESULT.format(index=index, result=result.rpartition(ANSWER_MARK)[2].strip())
+        elif ANSWER_MARK in result:
+            text += GROUND_RESULT.format(index=index, result=result.split(ANSWER_MARK)[1])
+    return text
+
+
+def exemplar_plan_turns(
+    exemplars: Sequence[Annotation],
+    *,
+    formulation: Formulation,
+    rendering: Rendering,
+    terse: bool = False,
+    reasoning: PlanReasoning = "off",
+) -> list[Turn]:
+    """Render worked examples as complete planner conversations (for the `instruct` profile).
+
+    With ``reasoning`` each example shows its reasoning line: before its plan (``sketch``) or as
+    the solution under its task (``steps``).
+    """
+    turns: list[Turn] = []
+    for ex in exemplars:
+        turns += plan_conversation(
+            ex["task"],
+            ex["subgoals"],
+            ex["results"],
+            formulation=formulation,
+            rendering=rendering,
+            stopped=True,
+            terse=terse,
+            reasoning=reasoning_of(ex) if reasoning == "sketch" else None,
+            solution=reasoning_of(ex) if reasoning == "steps" else None,
+        )
+    return turns
+
+
+def exemplar_ground_turns(
+    exemplars: Sequence[Annotation],
+    *,
+    domain: str,
+    formulation: Formulation,
+    rendering: Rendering,
+    terse: bool = False,
+    show_results: bool = False,
+    reasoning: bool = False,
+) -> list[Turn]:
+    """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
+    turns: list[Turn] = []
+    for ex in exemplars:
+        groundings = ex["actions"] if formulation == "iterative" else ["; ".join(ex["actions"])]
+        turns += ground_conversation(
+            ex["task"],
+            ex["subgoals"],
+            groundings,
+            domain=domain,
+            formulation=formulation,
+            rendering=rendering,
+            terse=terse,
+            results=ex["results"],
+            show_results=show_results,
+            reasoning=reasoning_of(ex) if reasoning else None,
+        )
+    return turns
+
+
+def reasoning_of(exemplar: Annotation) -> str:
+    """Return a worked example's reasoning line, or raise ValueError when it has none."""
+    if not exemplar.get("reasoning"):
+        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
+    return exemplar["reasoning"]

@@ -1,0 +1,71 @@
+"""What a domain declares: the one unit the shared nodes look up for a task family.
+
+A domain (maths, complex QA, and next web and SQL) is everything the shared plan, ground, execute
+and answer nodes need that differs between task families: its action set and the toolbox that runs
+it, which of Lumos's prompt families it speaks, its worked examples, its grounder grammar and its
+answer rule. Each lives in one module under ``domains/``; adding a domain adds such a module and
+edits no node. The nodes get the domains bound when a graph is built (``graphs/binding.py``).
+"""
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NotRequired
+
+from typing_extensions import TypedDict
+
+from models.registry import ModelProvider
+from nodes import grammar
+from nodes.context import Context, domain_of
+from nodes.prompts import Formulation, Kind
+from nodes.state import LumosState
+from tools import Toolbox
+
+__all__ = ["Annotation", "Domain", "Domains", "Formulation", "Kind", "Outcome", "domain_for"]
+
+
+class Annotation(TypedDict):
+    """One annotated task in the unified Lumos format (a worked example, or a pool entry)."""
+
+    task: str
+    subgoals: list[str]  # descriptions, without the "Subgoal k: " head
+    actions: list[str]  # the grounded action line of each subgoal
+    results: list[str]  # the executed result of each subgoal (its last action's value)
+    reasoning: NotRequired[str]  # one-line worked solution ending `The answer is N.` (--plan-reasoning)
+
+
+Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
+ToolboxFactory = Callable[[ModelProvider, Context], Toolbox]  # the run's tools, from its settings
+AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
+GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions) -> GBNF
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """A task family: its actions and tools, prompt family, worked examples, grammar and answer rule."""
+
+    name: str
+    actions: frozenset[str]  # the action names its grounder may write, in Lumos's spelling
+    toolbox: ToolboxFactory
+    answer: AnswerRule
+    prompts: str = ""  # the Lumos prompt family it speaks (nodes/prompts.py); default: its name
+    exemplars: Sequence[Annotation] = ()  # the instruct profile's worked examples
+    answer_kind: Callable[[Context], Kind] = lambda context: "qa"
+    ground_grammar: GroundGrammar = grammar.ground
+
+    @property
+    def prompt_family(self) -> str:
+        """Return the Lumos prompt family whose strings this domain's prompts use."""
+        return self.prompts or self.name
+
+
+Domains = Mapping[str, Domain]
+
+
+def domain_for(state: LumosState, context: Context, domains: Domains) -> Domain:
+    """Return the run's domain (the input's own, else the context's); KeyError when it is not bound."""
+    return domains[domain_of(state, context)]
+
+
+def known(domains: Domains) -> Collection[str]:
+    """Return the names of the bound domains, for error messages."""
+    return sorted(domains)
