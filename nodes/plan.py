@@ -36,7 +36,11 @@ def reasoning_problem(state: LumosState, context: Context, formulation: Formulat
 def planner_request(state: LumosState, context: Context, formulation: Formulation, domain: Domain) -> Request:
     """Return the planner's call: the task and history, worked examples, stop strings and grammar."""
     mode, terse, done = reasoning_mode(context), context.profile == "instruct", len(state.get("subgoals", []))
-    shape = prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE if formulation == "iterative" else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
+    shape = (
+        prompts.INSTRUCT_PLAN_SYSTEM_ITERATIVE
+        if formulation == "iterative"
+        else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
+    )
     system = prompts.INSTRUCT_PLAN_SYSTEM + shape + prompts.INSTRUCT_PLAN_SYSTEM_REASONING[mode]
     exemplars = exemplars_for(domain, state["task"], context)
     examples = conversations.exemplar_plan_turns(
