@@ -21,10 +21,20 @@ from typing import TypeAlias
 
 from tqdm import tqdm
 
+from common.paths import cache_dir
 from models.catalogue import DEFAULT_PRESET, PRESETS, Part, Preset, get_preset, known
 from models.gguf_check import check_gguf
 
-__all__ = ["DEFAULT_PRESET", "PRESETS", "ChecksumError", "ModelFetchError", "fetch", "get_preset", "resolve"]
+__all__ = [
+    "DEFAULT_PRESET",
+    "PRESETS",
+    "ChecksumError",
+    "ModelFetchError",
+    "cache_dir",
+    "fetch",
+    "get_preset",
+    "resolve",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +56,6 @@ class ChecksumError(ModelFetchError):
 # (resolved path, size, mtime_ns, sha256) of files already hashed in this process: re-hashing a 1 GB
 # model on every load would cost seconds, and a rewrite changes the mtime or size anyway.
 _VERIFIED: set[tuple[str, int, int, str]] = set()
-
-
-def cache_dir() -> Path:
-    """Return the model cache directory: $LUMOS_CACHE_DIR, else $XDG_CACHE_HOME/lumos/models."""
-    if override := os.environ.get("LUMOS_CACHE_DIR"):
-        return Path(override).expanduser()
-    # The XDG spec says an empty XDG_CACHE_HOME must be treated as unset.
-    xdg = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(xdg).expanduser() / "lumos" / "models"
 
 
 def is_cached(name: str, *, cache: Path | None = None) -> bool:

@@ -151,7 +151,9 @@ CUT = "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1); R3 = Calculator(R2 + R
 def test_a_constrained_output_cut_at_the_token_limit_runs_its_whole_actions():
     state, _ = run(onetime, scripted("Subgoal 1: Clips in May.; Subgoal 2: Total."), scripted(CUT))
     assert [a["outputs"] for a in state["actions"]] == [["R1"], ["R2"], ["R3"]]
-    assert state["answer"] == "96" and state["ground_outputs"] == [CUT]  # the raw cut output stays in the trace
+    assert state["answer"] == "96" and state["ground_outputs"] == [
+        CUT
+    ]  # the raw cut output stays in the trace
 
 
 @pytest.mark.parametrize("context", [{"constrained": False}, {"profile": "lumos"}])
@@ -217,3 +219,20 @@ def test_review_is_the_only_way_into_grounding_besides_plan():
     edges = {(e.source, e.target) for e in iterative.graph.get_graph().edges}
     assert {("plan", "review"), ("review", "ground"), ("review", "answer")} <= edges
     assert {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"} == {"plan", "review"}
+
+
+def test_mermaid_snapshot_of_lumos_o_with_its_solve_node():
+    """Lumos-O built for plan_reasoning="steps": the solve node writes the solution before planning."""
+    mermaid = (
+        onetime.build(models=ScriptedModels(scripted(), scripted()), reasoning=True)
+        .compile()
+        .get_graph()
+        .draw_mermaid()
+    )
+    snapshot = SNAPSHOTS / "onetime-reasoning.mmd"
+    if os.environ.get("LUMOS_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(mermaid, encoding="utf-8")
+    assert mermaid == snapshot.read_text(encoding="utf-8")
+    assert (
+        "__start__ --> solve" in mermaid and "solve -.-> plan" in mermaid and "solve -.-> answer" in mermaid
+    )

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from common.paths import cache_root
 from tools.errors import ToolError
 from tools.retrieval import KNOWLEDGE_SENTENCES, LocalIndex, knowledge_query
 
@@ -149,9 +150,7 @@ _INDEXES_LOCK = threading.Lock()
 
 def index_cache_dir() -> Path:
     """Return where indexes of corpus files are cached: next to the model cache."""
-    from models.presets import cache_dir
-
-    return cache_dir().parent / "indexes"
+    return cache_root() / "indexes"
 
 
 def open_index(corpus: str) -> LocalIndex:

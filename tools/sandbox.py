@@ -62,86 +62,12 @@ DENIED_SYSCALLS = (
 # The probe passes only if the child really sees no network interface but loopback.
 _PROBE = "import socket, sys; sys.exit([n for _, n in socket.if_nameindex()] != ['lo'])"
 
-# Runs in the child as `python -c _BOOTSTRAP WORKDIR MEMORY_MB CPU_S FSIZE`, the source on stdin:
-# limits first, then read and compile the code, then the audit hook, then run it.
-_BOOTSTRAP = r"""
-import ast, builtins, os, resource, sys
+CHILD = Path(__file__).with_name("sandbox_child.py")  # the program the sandbox runs, as source
 
 
-def limit(memory_mb, cpu_s, fsize):
-    for which, value in [
-        (resource.RLIMIT_AS, memory_mb * 1024 * 1024),
-        (resource.RLIMIT_CPU, cpu_s),
-        (resource.RLIMIT_FSIZE, fsize),
-        (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_NOFILE, 64),
-        (resource.RLIMIT_NPROC, 0),
-    ]:
-        resource.setrlimit(which, (value, value))
-
-
-def load():
-    tree = ast.parse(sys.stdin.read(), "<code>")
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    tail = compile(ast.Expression(last.value), "<code>", "eval") if last else None
-    return compile(tree, "<code>", "exec"), tail
-
-
-def guard(workdir):
-    blocked = ("socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.fork", "os.posix_spawn",
-               "os.kill", "os.killpg", "signal.pthread_kill", "pty.", "ctypes.", "_ctypes.", "sqlite3.")
-    path_events = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.chmod": 1, "os.chown": 1,
-                   "os.truncate": 1, "os.utime": 1, "shutil.rmtree": 1, "os.rename": 2, "os.link": 2,
-                   "os.symlink": 2}
-    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-    inside = os.path.realpath(workdir) + os.sep
-
-    # Everything the hook calls is bound now: code that patches builtins or os later cannot steer it.
-    def outside(path, realpath=os.path.realpath, fsdecode=os.fsdecode, sep=os.sep, isinstance=isinstance):
-        if isinstance(path, int):
-            return False  # an already open descriptor
-        return not (realpath(fsdecode(path)) + sep).startswith(inside)
-
-    def hook(event, args, startswith=str.startswith, error=PermissionError, any=any):
-        if startswith(event, blocked):
-            raise error(f"sandbox: {event} is not allowed")
-        if event == "open" and args[2] & write_flags and outside(args[0]):
-            raise error(f"sandbox: writing {args[0]!r} outside the work directory is not allowed")
-        if event in path_events and any(outside(p) for p in args[: path_events[event]] if p is not None):
-            raise error(f"sandbox: {event} is not allowed outside the working directory")
-
-    sys.addaudithook(hook)  # from here on the code cannot remove it
-
-
-def run(body, tail):
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    exec(body, namespace)
-    if tail is not None:
-        value = eval(tail, namespace)
-        sys.stdout.flush()
-        if value is not None and os.fstat(1).st_size == 0:  # REPL style: show it if nothing was printed
-            print(repr(value))
-
-
-def report(error, write=sys.stderr.write, name=type, text=str, exit=os._exit):
-    # one short line, whatever the exception holds: the parent reads only the last line anyway
-    message = f"{name(error).__name__}: {text(error)}"
-    write("\n" + (message if len(message) <= 1000 else message[:1000] + " ... (truncated)") + "\n")
-    sys.stderr.flush()
-    exit(1)
-
-
-limit(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-try:
-    code = load()
-    sys.stdin = None
-    guard(sys.argv[1])
-    run(*code)
-except SystemExit:
-    raise
-except BaseException as error:
-    report(error)
-"""
+@functools.cache
+def _child_source() -> str:
+    return CHILD.read_text(encoding="utf-8")
 
 
 class SandboxError(RuntimeError):
@@ -319,7 +245,7 @@ def run_python(source: str, *, timeout_s: float = 5.0, memory_mb: int = 256, max
         raise SandboxError(f"Code is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})")
     bwrap, program = _sandbox()
     cpu_s = max(1, int(timeout_s) + 1)  # CPU time backs up the wall clock if the parent cannot kill
-    args = ["-c", _BOOTSTRAP, WORKDIR, str(memory_mb), str(cpu_s), str(MAX_FILE_BYTES)]
+    args = ["-c", _child_source(), WORKDIR, str(memory_mb), str(cpu_s), str(MAX_FILE_BYTES)]
     try:
         returncode, output, errors = _spawn(bwrap, program, args, source, timeout_s, max_output)
     except subprocess.TimeoutExpired:

@@ -5,6 +5,9 @@ Loss is on the assistant turns only (their content, EOS and newline), as Lumos c
 load (a preset name works). Lumos's EOS ``</s>`` becomes one special token: the models layer sends
 it between turns with the training rendering, and llama.cpp stops when the module emits it. Needs
 the ``train`` extra; everything heavy is imported inside the functions.
+
+Longer than 300 lines because one training run reads top to bottom here: encoding and masking,
+the LoRA loop, merging, and the GGUF export that the models layer then loads.
 """
 
 import json
