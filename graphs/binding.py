@@ -66,9 +66,9 @@ def with_tools(domain: Domain | None, name: str, box: Toolbox | Callable[[Contex
 def bound_nodes(
     formulation: Formulation, models: ModelProvider, domains: Domains, *, reasoning: bool = False
 ) -> dict[str, Callable[..., Any]]:
-    """Return the plan/review/ground/execute/answer nodes (and ``reason``) with their objects bound."""
+    """Return the plan/review/ground/execute/answer nodes (and ``solve``) with their objects bound."""
     nodes: dict[str, Callable[..., Any]] = {}
-    if reasoning:  # plan_reasoning "steps": a step-by-step solution before planning (nodes/reason.py)
+    if reasoning:  # Lumos-O: a step-by-step solution before planning when asked (nodes/reason.py)
         nodes["solve"] = partial(solve, models=models, domains=domains)
     return nodes | {
         "plan": partial(plan, models=models, formulation=formulation, domains=domains),

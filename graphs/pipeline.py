@@ -2,8 +2,7 @@
 
 ``compiled(formulation)`` is the plain compiled graph (what ``langgraph.json`` serves and
 ``lumos graph`` draws). ``pipeline(formulation, context)`` is what ``lumos run`` and ``lumos eval``
-run: Lumos-O with its ``solve`` node when the planner reasons step by step first, and the
-formulation wrapped in voting (``VotingContext.votes`` > 1) or cross-checking (``plan_retries``).
+run: the formulation wrapped in voting (``VotingContext.votes`` > 1) or cross-checking (``plan_retries``).
 """
 
 from typing import Any
@@ -14,21 +13,14 @@ from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
 
 FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
-_REASONED: dict[str, CompiledLumosGraph] = {}
 
 
-def compiled(formulation: str, *, reasoning: bool = False) -> CompiledLumosGraph:
-    """Return the compiled graph of a formulation (Lumos-O with its ``solve`` node when ``reasoning``)."""
+def compiled(formulation: str) -> CompiledLumosGraph:
+    """Return the compiled graph of a formulation or baseline."""
     if formulation == "iterative":
         from graphs.iterative import graph
     elif formulation == "onetime":
-        from graphs import onetime
-
-        if not reasoning:
-            return onetime.graph
-        if "onetime" not in _REASONED:
-            _REASONED["onetime"] = onetime.build(reasoning=True).compile(name="lumos-onetime")
-        return _REASONED["onetime"]
+        from graphs.onetime import graph
     elif formulation == "cot":
         from graphs.baselines import cot_graph as graph
     elif formulation == "direct":
@@ -41,12 +33,10 @@ def compiled(formulation: str, *, reasoning: bool = False) -> CompiledLumosGraph
 
 
 def pipeline(formulation: str, context: Context) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Return the graph that runs ``formulation`` under ``context``: reasoning node and wrapper included."""
+    """Return the graph that runs ``formulation`` under ``context``, inside the wrapper it asks for."""
     from graphs import crosscheck, voting
 
-    inner = compiled(
-        formulation, reasoning=context.plan_reasoning == "steps" and context.profile == "instruct"
-    )
+    inner = compiled(formulation)
     if isinstance(context, voting.VotingContext) and context.votes > 1:
         return voting.compiled(inner)
     if isinstance(context, crosscheck.CrossCheckContext) and context.plan_retries:

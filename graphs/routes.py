@@ -15,6 +15,12 @@ def route_after_plan(state: LumosState, runtime: Runtime[Context]) -> Literal["r
     return "review" if context_of(runtime).review_plan else "ground"
 
 
+def route_at_start(state: LumosState, runtime: Runtime[Context]) -> Literal["solve", "plan"]:
+    """Lumos-O: write a step-by-step solution first when the run asks to plan under one."""
+    context = context_of(runtime)
+    return "solve" if context.plan_reasoning == "steps" and context.profile == "instruct" else "plan"
+
+
 def route_after_solve(state: LumosState) -> Literal["plan", "answer"]:
     """Plan under the written solution unless writing it failed."""
     return "answer" if state.get("error") else "plan"

@@ -129,6 +129,13 @@ class Context:
         return None
 
     def __post_init__(self) -> None:
+        # A subclass without the decorator would keep the parent's defaults and silently drop its own.
+        if "__pydantic_fields__" not in type(self).__dict__:
+            raise TypeError(
+                f"{type(self).__name__} subclasses Context without "
+                "@pydantic.dataclasses.dataclass(frozen=True, kw_only=True, config=STRICT), "
+                "so its own defaults would be ignored; decorate it as graphs/voting.py does"
+            )
         object.__setattr__(self, "domain", canonical_domain(self.domain))
 
 

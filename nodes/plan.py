@@ -29,7 +29,7 @@ def reasoning_problem(state: LumosState, context: Context, formulation: Formulat
     if state.get("reasoning") is not None and mode != "steps":
         return "a given reasoning needs plan_reasoning steps (instruct profile)"
     if mode == "steps" and state.get("reasoning") is None:
-        return "plan_reasoning steps solves the task in its own node: graphs.onetime.build(reasoning=True)"
+        return "plan_reasoning steps needs Lumos-O's solve node before planning (graphs/onetime.py)"
     return None
 
 

@@ -10,7 +10,7 @@ def serve_graphs(monkeypatch, *graphs: CompiledLumosGraph) -> None:
     """Make each later `pipeline.compiled(...)` call return the next of ``graphs`` (fresh fakes per command)."""
     queue: Iterator[CompiledLumosGraph] = iter(graphs)
 
-    def fake(formulation: str, *, reasoning: bool = False) -> CompiledLumosGraph:
+    def fake(formulation: str) -> CompiledLumosGraph:
         return next(queue)
 
     monkeypatch.setattr(pipeline, "compiled", fake)

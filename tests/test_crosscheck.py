@@ -124,7 +124,7 @@ def lever_context(**settings):
 def checked_steps(solutions, planner_replies, grounder_replies, **context):
     models = ScriptedModels(scripted(*planner_replies), scripted(*grounder_replies))
     models.by_role[reason.ROLE] = scripted(*solutions)
-    inner = onetime.build(models=models, tools=TOOLS, reasoning=True).compile(name="lumos-onetime")
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     settings = {"plan_reasoning": "steps", "plan_retries": 2} | context
     return crosscheck.compiled(inner).invoke({"task": TASK}, context=CrossCheckContext(**settings)), models
 
@@ -154,7 +154,7 @@ def test_without_keep_reasoning_the_reruns_write_a_new_solution():
 def test_a_reasoning_given_with_the_task_is_what_every_run_plans_under():
     models = ScriptedModels(scripted(PLAN, PLAN), scripted(GROUND_WRONG, GROUND_RIGHT))
     models.by_role[reason.ROLE] = scripted()  # never asked
-    inner = onetime.build(models=models, tools=TOOLS, reasoning=True).compile(name="lumos-onetime")
+    inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     context = CrossCheckContext(plan_reasoning="steps", plan_retries=2)
     state = crosscheck.compiled(inner).invoke({"task": TASK, "reasoning": SOLUTION}, context=context)
     assert state["answer"] == "72" and [a["answer"] for a in state["attempts"]] == ["24", "72"]

@@ -2,17 +2,17 @@
 
 import asyncio
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fakes import ScriptedModels, scripted
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from pydantic.dataclasses import dataclass
 from test_graphs import TASK, TOOLS
 
 from graphs import iterative
-from nodes.context import Context
+from nodes.context import STRICT, Context
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -112,7 +112,7 @@ def test_any_tool_calling_model_can_drive_the_agent():
     assert state["messages"][2].text == "72"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, config=STRICT)
 class Brief(Context):
     """Tight budgets, so a model that cannot follow the protocol ends quickly."""
 

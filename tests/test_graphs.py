@@ -221,18 +221,7 @@ def test_review_is_the_only_way_into_grounding_besides_plan():
     assert {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"} == {"plan", "review"}
 
 
-def test_mermaid_snapshot_of_lumos_o_with_its_solve_node():
-    """Lumos-O built for plan_reasoning="steps": the solve node writes the solution before planning."""
-    mermaid = (
-        onetime.build(models=ScriptedModels(scripted(), scripted()), reasoning=True)
-        .compile()
-        .get_graph()
-        .draw_mermaid()
-    )
-    snapshot = SNAPSHOTS / "onetime-reasoning.mmd"
-    if os.environ.get("LUMOS_UPDATE_SNAPSHOTS"):
-        snapshot.write_text(mermaid, encoding="utf-8")
-    assert mermaid == snapshot.read_text(encoding="utf-8")
-    assert (
-        "__start__ --> solve" in mermaid and "solve -.-> plan" in mermaid and "solve -.-> answer" in mermaid
-    )
+def test_lumos_o_opens_with_the_solve_node_that_steps_reasoning_needs():
+    """A run with plan_reasoning steps starts at ``solve``; every other run at ``plan``."""
+    edges = {(e.source, e.target) for e in onetime.graph.get_graph().edges}
+    assert {("__start__", "solve"), ("__start__", "plan"), ("solve", "plan"), ("solve", "answer")} <= edges

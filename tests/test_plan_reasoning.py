@@ -123,7 +123,7 @@ def run_steps(planner_reply, **context):
     models = ScriptedModels(scripted(planner_reply), scripted(GROUND))
     reasoner = scripted(SOLUTION)
     models.by_role[reason.ROLE] = reasoner
-    graph = onetime.build(models=models, tools=TOOLS, reasoning=True).compile()
+    graph = onetime.build(models=models, tools=TOOLS).compile()
     state = graph.invoke({"task": TASK}, context=Context(plan_reasoning="steps", **context))
     return state, models, reasoner
 
@@ -145,7 +145,7 @@ def test_steps_asks_the_cot_prompt_in_its_own_context_then_plans_under_the_solut
 def test_steps_keeps_the_answer_of_the_executed_plan_not_of_the_solution():
     models = ScriptedModels(scripted(PLAN), scripted("R1 = Calculator(48 / 2); R2 = Calculator(48 + R1 + 1)"))
     models.by_role[reason.ROLE] = scripted(SOLUTION)
-    state = onetime.build(models=models, tools=TOOLS, reasoning=True).compile().invoke(
+    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
         {"task": TASK}, context=Context(plan_reasoning="steps")
     )
     assert state["answer"] == "73"
