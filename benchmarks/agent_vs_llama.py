@@ -165,7 +165,7 @@ def run_agent(graph: Any, examples: Sequence[Example], context: Context, formula
             state, error = {}, f"{type(err).__name__}: {err}"
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         bad, total = parse_failures(state, formulation, actions)
-        correct = benchmarks.score("gsm8k", state.get("answer"), example["gold"])["correct"]
+        correct = benchmarks.score("gsm8k", state.get("answer"), example)["correct"]
         runs.append(Run(example["id"], seconds, recorder.calls, cpu, bool(correct), total, bad, error))
         print(f"  {example['id']}: {seconds:6.1f} s, {len(recorder.calls)} calls", file=sys.stderr)
     return runs

@@ -4,8 +4,8 @@
 ``domains=`` knows all of them. Adding a domain is adding a module here and one line below.
 """
 
-from domains import complex_qa, maths
+from domains import complex_qa, maths, sql
 from nodes.domain import Annotation, Domain
 
-DOMAINS: dict[str, Domain] = {domain.name: domain for domain in (maths.DOMAIN, complex_qa.DOMAIN)}
+DOMAINS: dict[str, Domain] = {domain.name: domain for domain in (maths.DOMAIN, complex_qa.DOMAIN, sql.DOMAIN)}
 EXEMPLARS: dict[str, list[Annotation]] = {name: list(domain.exemplars) for name, domain in DOMAINS.items()}

@@ -6,23 +6,27 @@
 | svamp      | body, question, answer (number)          | body + " " + question | str(int(answer))  |
 | strategyqa | question, answer (bool)                  | question              | "true" / "false"  |
 | hotpotqa   | question, answer (+ context: distractor) | question              | answer            |
+| intercode-sql | db, query, gold (SQL), hardness       | query + db's tables   | gold SQL          |
 
 Each benchmark is declared once, in ``SPECS``: its domain, its summary metrics (the Lumos headline
 first, lumos-reference §5.3), how a row becomes an example, how a prediction is scored, and the run
 settings it implies (StrategyQA must answer yes/no; HotpotQA's distractor paragraphs are its corpus).
+InterCode-SQL examples name their database (``environment``) and hardness (``group``, which the
+summary breaks success down by); a prediction is a query, scored by running it and the gold query
+on the read-only database with InterCode's reward (``tools/sql.py``).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NotRequired, cast
 
 from typing_extensions import TypedDict
 
 from common.jsonl import read_jsonl
 from evaluation import metrics
 
-Benchmark = Literal["gsm8k", "svamp", "strategyqa", "hotpotqa"]
+Benchmark = Literal["gsm8k", "svamp", "strategyqa", "hotpotqa", "intercode-sql"]
 # Which per-example field each summary metric averages.
 METRIC_FIELD = {
     "accuracy_strict": "correct",
@@ -31,6 +35,8 @@ METRIC_FIELD = {
     "em": "correct",
     "f1": "f1",
     "llm_accuracy": "llm_correct",
+    "reward": "reward",
+    "success": "correct",
 }
 
 
@@ -40,6 +46,8 @@ class Example(TypedDict):
     id: str
     task: str
     gold: str
+    environment: NotRequired[str]  # what the task runs against (InterCode-SQL: its database)
+    group: NotRequired[str]  # the slice the summary breaks results down by (InterCode: hardness)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
@@ -50,6 +58,8 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
 def detect(row: dict[str, Any]) -> Benchmark:
     """Return the benchmark whose shape a row has (see the module table)."""
     answer = row.get("answer")
+    if "gold" in row and "db" in row:
+        return "intercode-sql"
     if "body" in row:
         return "svamp"
     if isinstance(answer, bool):
@@ -76,6 +86,7 @@ def load(path: Path, benchmark: Benchmark | None = None) -> tuple[Benchmark, lis
     if not rows:
         raise ValueError(f"{path} holds no examples")
     benchmark = benchmark or detect(rows[0])
+    SPECS[benchmark].prepare(path)
     examples = [to_example(benchmark, row) for row in rows]
     seen: set[str] = set()
     for example in examples:
@@ -95,15 +106,16 @@ def _svamp(row: dict[str, Any]) -> Example:
     return Example(id=_ident(row), task=f"{row['body'].strip()} {row['question'].strip()}", gold=gold)
 
 
-def _maths_score(prediction: str | None, gold: str) -> dict[str, Any]:
+def _maths_score(prediction: str | None, example: Example) -> dict[str, Any]:
+    gold = example["gold"]
     return {
         "correct": metrics.maths_strict(prediction, gold),
         "correct_numeric": metrics.maths_numeric(prediction, gold),
     }
 
 
-def _qa_score(prediction: str | None, gold: str) -> dict[str, Any]:
-    prediction = metrics.true_false_as_yes_no(prediction)
+def _qa_score(prediction: str | None, example: Example) -> dict[str, Any]:
+    prediction, gold = metrics.true_false_as_yes_no(prediction), example["gold"]
     return {"correct": metrics.exact_match(prediction, gold), "f1": metrics.f1(prediction, gold)}
 
 
@@ -117,6 +129,51 @@ def _hotpot_settings(data: Path, out_dir: Path, options: dict[str, Any]) -> dict
     return {"corpus": str(corpus) if corpus else None}
 
 
+def _sql_prepare(data: Path) -> None:
+    """Convert InterCode's MySQL dump (beside the data file) into the cache, once."""
+    from domains.sql import database_dir
+    from tools import sql
+
+    converted = sql.databases(data.parent / sql.DUMP_NAME, database_dir().parent.parent)
+    assert converted == database_dir(), (converted, database_dir())
+
+
+def _sql_example(row: dict[str, Any]) -> Example:
+    from domains.sql import database_path, task_text
+    from tools import sql
+
+    database = sql.Database(database_path(str(row["db"])))
+    try:
+        task = task_text(str(row["query"]), str(row["db"]), database.schema())
+    finally:
+        database.close()
+    return Example(
+        id=_ident(row),
+        task=task,
+        gold=str(row["gold"]),
+        environment=str(row["db"]),
+        group=str(row["hardness"]),
+    )
+
+
+def _sql_score(prediction: str | None, example: Example) -> dict[str, Any]:
+    from domains.sql import database_path
+    from tools import sql
+    from tools.errors import ToolError
+
+    database = sql.Database(database_path(example.get("environment")))
+    try:
+        gold = database.results(example["gold"])
+        try:
+            mine = database.results(prediction) if prediction else None
+        except ToolError:
+            mine = None  # InterCode: an error observation is no result set
+    finally:
+        database.close()
+    value = sql.reward(mine, gold)
+    return {"reward": value, "correct": value == 1}
+
+
 @dataclass(frozen=True)
 class Spec:
     """One benchmark: its domain, metrics, row reader and scorer, and the run settings it implies."""
@@ -125,11 +182,12 @@ class Spec:
     domain: str
     metrics: tuple[str, ...]
     example: Callable[[dict[str, Any]], Example]
-    score: Callable[[str | None, str], dict[str, Any]]
+    score: Callable[[str | None, Example], dict[str, Any]]
     # (data file, trace directory, parsed options) -> settings the benchmark sets for its runs
     implied: Callable[[Path, Path, dict[str, Any]], dict[str, Any]] = field(
         default=lambda data, out, options: {}
     )
+    prepare: Callable[[Path], None] = lambda data: None  # set-up before rows are read (a database)
 
     def settings(self, data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         """Return the run settings this benchmark sets: its domain, and what its rules imply."""
@@ -154,7 +212,9 @@ SPECS: dict[str, Spec] = {
             "complex_qa",
             ("accuracy",),
             lambda row: Example(id=_ident(row), task=row["question"], gold=str(truth(row["answer"])).lower()),
-            lambda prediction, gold: {"correct": metrics.yes_no_correct(prediction, gold == "true")},
+            lambda prediction, example: {
+                "correct": metrics.yes_no_correct(prediction, example["gold"] == "true")
+            },
             lambda data, out, options: {
                 "yes_no": True
             },  # Lumos appends " Must answer yes/no." to the final question
@@ -167,6 +227,7 @@ SPECS: dict[str, Spec] = {
             _qa_score,
             _hotpot_settings,
         ),
+        Spec("intercode-sql", "sql", ("success", "reward"), _sql_example, _sql_score, prepare=_sql_prepare),
     )
 }
 BENCHMARKS: tuple[Benchmark, ...] = tuple(cast(Benchmark, name) for name in SPECS)
@@ -182,9 +243,9 @@ def to_example(benchmark: Benchmark, row: dict[str, Any]) -> Example:
         raise ValueError(f"line {row.get('_line')}: not a {benchmark} example ({err!r})") from err
 
 
-def score(benchmark: Benchmark, prediction: str | None, gold: str) -> dict[str, Any]:
+def score(benchmark: Benchmark, prediction: str | None, example: Example) -> dict[str, Any]:
     """Return the per-example correctness fields of a prediction (see ``METRIC_FIELD``)."""
-    return SPECS[benchmark].score(prediction, gold)
+    return SPECS[benchmark].score(prediction, example)
 
 
 def as_benchmark(name: str) -> Benchmark:

@@ -70,6 +70,14 @@ def vote_answers(state: dict[str, Any]) -> list[str | None] | None:
     return [a["answer"] for a in sorted(state["attempts"], key=lambda a: a["sample"])]
 
 
+def input_of(example: Example) -> LumosInput:
+    """Return the graph input of an example: its task, and what it runs against when it names one."""
+    task = LumosInput(task=example["task"])
+    if "environment" in example:
+        task["environment"] = example["environment"]
+    return task
+
+
 def run_one(
     graph: CompiledLumosGraph,
     example: Example,
@@ -83,7 +91,7 @@ def run_one(
     try:
         state: dict[str, Any] = dict(
             graph.invoke(
-                LumosInput(task=example["task"]),
+                input_of(example),
                 {"recursion_limit": context.recursion_limit, "callbacks": [usage]},
                 context=context,
             )
@@ -96,7 +104,7 @@ def run_one(
     row: dict[str, Any] = {
         **example,
         "prediction": prediction,
-        **benchmarks.score(benchmark, prediction, example["gold"]),
+        **benchmarks.score(benchmark, prediction, example),
     }
     if judge is not None:
         try:
@@ -198,6 +206,29 @@ def summarize(out: Path, benchmark: Benchmark = "gsm8k", formulation: str = "ite
         "prompt_tokens_per_example": mean("prompt_tokens"),
         "generated_tokens_per_example": mean("generated_tokens"),
         "model_calls_per_example": mean("model_calls"),
+        **by_group(rows, benchmark),
+    }
+
+
+def by_group(rows: list[dict[str, Any]], benchmark: Benchmark) -> dict[str, Any]:
+    """Return the benchmark's metrics per example group (InterCode's hardness), when rows have groups."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("group") is not None:
+            groups.setdefault(str(row["group"]), []).append(row)
+    if not groups:
+        return {}
+    fields = {
+        name: benchmarks.METRIC_FIELD[name]
+        for name in benchmarks.METRICS[benchmark]
+        if name != "llm_accuracy"
+    }
+    return {
+        "by_group": {
+            group: {"examples": len(members)}
+            | {name: sum(float(r.get(f) or 0) for r in members) / len(members) for name, f in fields.items()}
+            for group, members in sorted(groups.items())
+        }
     }
 
 

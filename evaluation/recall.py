@@ -48,4 +48,3 @@ def trace_recall(trace_rows: Iterable[dict[str, Any]], gold_by_id: dict[str, set
         }
         recalls.append(len(gold & found) / len(gold))
     return sum(recalls) / len(recalls) if recalls else 0.0
-

@@ -129,9 +129,7 @@ def details(summaries: list[dict[str, Any]]) -> str:
     ]
     present, rows = _order(summaries)
     key = {r: k for k, r in enumerate(rows)}
-    for s in sorted(
-        summaries, key=lambda s: (present.index(s["benchmark"]), key[_key(s)])
-    ):
+    for s in sorted(summaries, key=lambda s: (present.index(s["benchmark"]), key[_key(s)])):
         scores = ", ".join(f"{METRIC_LABEL[m]} {pct(v)}" for m, v in s["metrics"].items())
         well_formed = "n/a" if s.get("well_formed") is None else pct(s["well_formed"])
         tokens = f"{s['prompt_tokens_per_example']:.0f} / {s['generated_tokens_per_example']:.0f}"

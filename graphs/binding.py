@@ -57,10 +57,10 @@ def resolve(
 def with_tools(domain: Domain | None, name: str, box: Toolbox | Callable[[Context], Toolbox]) -> Domain:
     """Return ``domain`` with other tools (an unknown name gets maths' answer rule and no examples)."""
     base = domain if domain is not None else dataclasses.replace(DOMAINS["maths"], name=name, exemplars=())
-    if isinstance(box, Mapping):
-        return dataclasses.replace(base, toolbox=lambda models, context: box, actions=frozenset(box))
+    if isinstance(box, Mapping):  # a factory's arguments: (models, context, environment)
+        return dataclasses.replace(base, toolbox=lambda *factory_args: box, actions=frozenset(box))
     actions = frozenset(getattr(box, "actions", base.actions))
-    return dataclasses.replace(base, toolbox=lambda models, context: box(context), actions=actions)
+    return dataclasses.replace(base, toolbox=lambda models, context, _: box(context), actions=actions)
 
 
 def bound_nodes(

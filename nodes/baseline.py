@@ -29,16 +29,16 @@ def reason(
     context = context_of(runtime)
     if problem := invalid_input(state, context, domains):
         return failure(problem, {"answer": None})
-    kind = domain_for(state, context, domains).answer_kind(context)
-    stop = None if style == "cot" else ("\n",)
-    request = Request(
-        "planner", context.planner, [("user", state["task"].strip())], INSTRUCT[style, kind], stop=stop
-    )
+    domain = domain_for(state, context, domains)
+    kind = domain.answer_kind(context)
+    instruction = domain.baseline_instructions.get(style) or INSTRUCT[style, kind]
+    stop = None if style == "cot" or domain.read_baseline else ("\n",)
+    request = Request("planner", context.planner, [("user", state["task"].strip())], instruction, stop=stop)
     try:
         text = ask(models, context, request)
     except ModelCallError as err:
         return failure(str(err), {"answer": None})
-    answer = read_answer(text, style, kind)
+    answer = domain.read_baseline(text, style) if domain.read_baseline else read_answer(text, style, kind)
     error = None if answer is not None else "no answer could be read from the reply"
     return {
         "plan_outputs": [text],

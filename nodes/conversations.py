@@ -91,6 +91,7 @@ def ground_conversation(
     results: Sequence[str] = (),
     show_results: bool = False,
     reasoning: str | None = None,
+    prefix: str | None = None,
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
@@ -99,8 +100,9 @@ def ground_conversation(
     ``results`` (each executed subgoal's result) are restated in every later Lumos-I turn; other
     domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
     A Lumos-O grounder is shown the planner's ``reasoning`` after the task when one is given.
+    ``prefix`` replaces the family's Lumos grounding prefix (a domain Lumos wrote none for).
     """
-    prefix = GROUND_PREFIX[domain]
+    prefix = GROUND_PREFIX[domain] if prefix is None else prefix
     if formulation == "onetime":
         plan = protocol.render_plan(list(subgoals))
         shown_task = task.strip()
@@ -185,6 +187,7 @@ def exemplar_ground_turns(
     terse: bool = False,
     show_results: bool = False,
     reasoning: bool = False,
+    prefix: str | None = None,
 ) -> list[Turn]:
     """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
     turns: list[Turn] = []
@@ -201,6 +204,7 @@ def exemplar_ground_turns(
             results=ex["results"],
             show_results=show_results,
             reasoning=reasoning_of(ex) if reasoning else None,
+            prefix=prefix,
         )
     return turns
 

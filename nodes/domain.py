@@ -8,7 +8,7 @@ edits no node. The nodes get the domains bound when a graph is built (``graphs/b
 """
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NotRequired
 
 from typing_extensions import TypedDict
@@ -34,7 +34,8 @@ class Annotation(TypedDict):
 
 
 Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
-ToolboxFactory = Callable[[ModelProvider, Context], Toolbox]  # the run's tools, from its settings
+# the run's tools, from its settings and the task's environment (``LumosInput.environment``)
+ToolboxFactory = Callable[[ModelProvider, Context, str | None], Toolbox]
 AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
 GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions) -> GBNF
 
@@ -51,6 +52,14 @@ class Domain:
     exemplars: Sequence[Annotation] = ()  # the instruct profile's worked examples
     answer_kind: Callable[[Context], Kind] = lambda context: "qa"
     ground_grammar: GroundGrammar = grammar.ground
+    # a domain Lumos wrote no grounding prefix for brings its own (nodes/prompts.py has Lumos's)
+    ground_prefix: str = ""
+    statements: bool = False  # actions are statements (``R1 = SHOW TABLES``), run by the toolbox's ""
+    ground_sees_results: bool = False  # Lumos-I grounder turns restate earlier results (SQL names)
+    # baselines: the instruction per style (default: nodes/prompts.INSTRUCT) and how a reply's
+    # answer is read (default: nodes/baseline.read_answer)
+    baseline_instructions: Mapping[str, str] = field(default_factory=dict)
+    read_baseline: Callable[[str, str], str | None] | None = None
 
     @property
     def prompt_family(self) -> str:

@@ -42,7 +42,8 @@ def run_action(
         ]
         if failed:
             raise protocol.UndefinedVariableError(f"{failed[0]} has no value because its action failed")
-        tool = tools[action["name"]] if action["name"] else None
+        # a nameless action is a passthrough, or a statement where the domain runs them (SQL)
+        tool = tools[action["name"]] if action["name"] else tools.get("")
         result: str | list[str]
         if isinstance(tool, MemoryTool):
             result = tool(action["args"], memory, subgoal)
@@ -52,7 +53,8 @@ def run_action(
     except Exception as err:
         if not isinstance(err, ValueError | LookupError):
             logger.exception("tool %s crashed on %r", action["name"], action["args"])
-        message = capped(f"{ERROR_PREFIX}{action['name'] or 'passthrough'} failed: {err}")
+        kind = action["name"] or ("statement" if "" in tools else "passthrough")
+        message = capped(f"{ERROR_PREFIX}{kind} failed: {err}")
         return [message] * len(outputs), False
     values = [capped(str(value)) for value in ([result] if isinstance(result, str) else result)]
     if len(values) < len(outputs):
@@ -73,7 +75,7 @@ def execute(
     context = context_of(runtime)
     domain = domain_for(state, context, domains)
     try:
-        tools = domain.toolbox(models, context)
+        tools = domain.toolbox(models, context, state.get("environment"))
     except (ValueError, OSError) as err:  # a misconfigured run (no corpus, unreadable index)
         return failure(f"the {domain.name} tools are not available: {err}")
     subgoals = state.get("subgoals", [])

@@ -51,7 +51,8 @@ def grounder_request(
         "formulation": formulation,
         "rendering": context.rendering,
         "terse": context.profile == "instruct",
-        "show_results": context.ground_feedback,
+        "show_results": context.ground_feedback or domain.ground_sees_results,
+        "prefix": domain.ground_prefix or None,
     }
     turns = conversations.ground_conversation(
         state["task"],
@@ -77,7 +78,9 @@ def read_actions(text: str, context: Context, domain: Domain) -> dict[str, Any]:
     """Return the update a grounder output makes: its actions queued for execution, or why it failed."""
     update: dict[str, Any] = {"ground_outputs": [text], "model_calls": 1}
     try:
-        actions = protocol.parse_actions(text, drop_unfinished=grammar.is_constrained(context))
+        actions = protocol.parse_actions(
+            text, drop_unfinished=grammar.is_constrained(context), statements=domain.statements
+        )
     except protocol.ParseError as err:
         return failure(f"grounder output is not a Lumos action list ({err.reason}): {err.text!r}", update)
     if unknown := unknown_actions(actions, domain.actions):

@@ -139,12 +139,20 @@ def _matching_paren(text: str, open_index: int) -> int:
     return -1
 
 
-def parse_action(text: str) -> Action:
-    """Parse one assignment: ``R1 = Name(args)``, ``R5, R6 = Name(args)`` or ``R3 = R2``."""
+def parse_action(text: str, *, statements: bool = False) -> Action:
+    """Parse one assignment: ``R1 = Name(args)``, ``R5, R6 = Name(args)`` or ``R3 = R2``.
+
+    With ``statements`` (a domain whose actions are statements, as SQL's ``R1 = SHOW TABLES``)
+    the right-hand side is kept whole as a nameless action, for the domain's statement tool.
+    """
     match = _ASSIGNMENT.match(text)
     if not match:
         raise ParseError("expected an assignment like `R1 = Calculator(2 + 3)`", text)
     outputs = [v.strip() for v in match["outputs"].split(",")]
+    if statements:
+        if not match["rhs"].strip():
+            raise ParseError("expected a statement after `=`", text)
+        return Action(outputs=outputs, name="", args=match["rhs"].strip())
     rhs = match["rhs"].rstrip(".").rstrip()
     if VARIABLE.fullmatch(rhs):
         return Action(outputs=outputs, name="", args=rhs)
@@ -178,7 +186,7 @@ def inline_calculator(rhs: str) -> str | None:
     return formula if pieces and _FORMULA_TEXT.fullmatch(formula) else None
 
 
-def parse_actions(text: str, *, drop_unfinished: bool = False) -> list[Action]:
+def parse_actions(text: str, *, drop_unfinished: bool = False, statements: bool = False) -> list[Action]:
     """Parse a grounder output: assignments separated by ``; ``.
 
     With ``drop_unfinished`` a last action that does not parse is dropped when others come before
@@ -188,9 +196,9 @@ def parse_actions(text: str, *, drop_unfinished: bool = False) -> list[Action]:
     pieces = _split_top_level(text.strip())
     if not pieces:
         raise ParseError("expected at least one action", text)
-    actions = [parse_action(piece) for piece in pieces[:-1]]
+    actions = [parse_action(piece, statements=statements) for piece in pieces[:-1]]
     try:
-        actions.append(parse_action(pieces[-1]))
+        actions.append(parse_action(pieces[-1], statements=statements))
     except ParseError:
         if not (drop_unfinished and actions):
             raise

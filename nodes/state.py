@@ -32,6 +32,8 @@ class LumosInput(TypedDict):
 
     task: str
     domain: NotRequired[str]
+    # what the task runs against, when its domain needs one: for SQL the database's name
+    environment: NotRequired[str]
     # a step-by-step solution to plan under (plan_reasoning "steps"): given, the reasoner is not
     # asked; otherwise the planning module writes it (cross-checking reruns keep the greedy one's)
     reasoning: NotRequired[str]
@@ -53,7 +55,6 @@ class LumosState(LumosInput):
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str | None]
     error: NotRequired[str | None]
-
 
 
 def failure(error: str, update: dict[str, Any] | None = None) -> dict[str, Any]:

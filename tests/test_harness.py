@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from evaluation import benchmarks, harness
+from evaluation.benchmarks import Example
 from graphs import baselines, onetime
 from nodes.context import Context
 
@@ -86,7 +87,7 @@ def test_the_shared_dev_slices_load_as_their_benchmark(path, benchmark, count):
     ],
 )
 def test_score_per_benchmark(benchmark, prediction, gold, fields):
-    assert benchmarks.score(benchmark, prediction, gold) == fields
+    assert benchmarks.score(benchmark, prediction, Example(id="1", task="t", gold=gold)) == fields
 
 
 class Exploding:

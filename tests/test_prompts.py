@@ -52,7 +52,7 @@ def test_toolbox_keys_equal_the_maths_catalogue():
 
     catalogue = LUMOS_GROUND_PREFIX_MATHS.split("The available action list is ")[1].split(".\n")[0]
     names = {part.strip(" '") for part in catalogue.replace(", and ", ", ").split(", ")}
-    assert set(DOMAINS["maths"].toolbox(None, Context())) == names
+    assert set(DOMAINS["maths"].toolbox(None, Context(), None)) == names
 
 
 # --- eval rendering: eval/gsm/run_eval.py string building -----------------------------------------

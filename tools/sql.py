@@ -267,6 +267,10 @@ class Database:
         _, rows, _ = self.run(f"PRAGMA table_info({_quoted(name)})", 10_000)
         return [(str(row[1]), str(row[2])) for row in rows]
 
+    def schema(self) -> dict[str, list[str]]:
+        """Return each table's column names, in schema order."""
+        return {table: [name for name, _ in self.describe(table)] for table in self.tables()}
+
     def results(self, sql: str) -> list[Row]:
         """Return every row of a query (at most MAX_RESULT_ROWS), for scoring."""
         _, rows, more = self.run(sql, MAX_RESULT_ROWS)
@@ -292,8 +296,8 @@ def statement_tool(database: Database) -> Callable[[str], str]:
         if [w.upper() for w in words] == ["SHOW", "TABLES"]:
             return "Tables: " + ", ".join(database.tables())
         if len(words) == 2 and words[0].upper() in ("DESCRIBE", "DESC"):
-            columns = database.describe(words[1])
-            return f"Table {words[1]}: " + ", ".join(f"{name} {kind}".strip() for name, kind in columns)
+            described = database.describe(words[1])
+            return f"Table {words[1]}: " + ", ".join(f"{name} {kind}".strip() for name, kind in described)
         columns, rows, more = database.run(text, MAX_SHOWN_ROWS * 50)
         return show(columns, rows, more)
 
@@ -311,9 +315,13 @@ def is_query(text: str) -> bool:
 
 def _kendall_tau(x: Sequence[str], y: Sequence[str]) -> float:
     """Return Kendall's tau-b of two equal-length sequences (NaN when either is constant), as scipy."""
+    import warnings
+
     from scipy.stats import kendalltau  # only scoring needs scipy
 
-    return float(kendalltau(x, y, nan_policy="omit").statistic)
+    with warnings.catch_warnings():  # one shared row: NaN, as InterCode expects, and a warning
+        warnings.simplefilter("ignore")
+        return float(kendalltau(x, y, nan_policy="omit").statistic)
 
 
 def _shared_in_order(items: list[str], shared: Counter[str]) -> list[str]:
@@ -330,7 +338,9 @@ def reward(agent: Sequence[Row] | None, gold: Sequence[Row] | None) -> float:
 
     Rows are compared as their ``str``; the reward is 1 when both results are empty, 0 when either
     is not a result (None: the query failed), else the multiset intersection over the union, times
-    Kendall's tau between the two orders of the shared rows (when defined), rounded to 2 places.
+    Kendall's tau (when defined) between the shared rows in the agent's order and in the gold
+    order, rounded to 2 places. As in InterCode, tau ranks the row strings by their text, so it
+    is 1 for the same order and may be negative (-1 for two rows swapped).
     """
     if agent is None or gold is None:
         return 0.0

@@ -1,0 +1,238 @@
+"""The SQL domain (InterCode-SQL, an unseen task in Lumos v3): statement actions over one database.
+
+Lumos's SQL annotations (``data/incontext.py: instruction_icode_sql``) ground subgoals such as
+"Describe the columns" or "Finish the SQL query" to statements rather than calls: ``R1 = SHOW
+TABLES``, ``R2 = DESCRIBE singer``, partial clauses kept as text (``R3 = Age > 20``) and the final
+``R4 = SELECT ...``. The statement tool (``tools/sql.py``) runs the first two and queries on the
+task's database read-only; anything else is a clause and is its own value. A clause variable may be
+named inside a later statement (``SELECT Name FROM singer WHERE R3``); results are never pasted
+into SQL. Lumos released no SQL evaluation, so the grounding prefix below is written in the style
+of its verbatim ones, not copied.
+
+The task's ``environment`` names its database: a name in the converted InterCode cache
+(``tools.sql.databases``) or a path to a ``.sqlite`` file. The task text carries the question and
+the database's tables with their columns (``task_text``), as every formulation and baseline sees
+it. The answer is the last query that ran without error; InterCode's reward re-runs it.
+"""
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from common.paths import cache_root
+from models.registry import ModelProvider
+from nodes import grammar, protocol
+from nodes.context import Context
+from nodes.domain import Annotation, Domain, Formulation, Outcome
+from nodes.execute import ERROR_PREFIX
+from nodes.state import LumosState
+from tools import MemoryTool, Toolbox
+from tools import sql as sqltool
+from tools.errors import ToolError
+
+ACTIONS = frozenset({"SHOW TABLES", "DESCRIBE", "SELECT"})  # as the prompt names them
+RESULT_HEADS = ("Tables: ", "Table ", "Columns: ", ERROR_PREFIX)  # values that are not clauses
+
+GROUND_PREFIX_SQL = (
+    "Please ground the given subgoal to corresponding executable actions for solving the given task. "
+    "The grounded actions must be the one in available action list.\n\n"
+    "The available action list is 'SHOW TABLES', 'DESCRIBE', and 'SELECT'.\n"
+    "SHOW TABLES: List the tables of the database; DESCRIBE table: List the columns of the table and "
+    "their types; SELECT query: Run a SQLite query and return its columns and rows; any other text "
+    "is a partial SQL clause kept for a later query.\n\n"
+)
+INSTRUCT_DIRECT_SQL = (
+    "Reply with one SQLite query that answers the question over the given tables, on a single line, "
+    "with no explanation."
+)
+INSTRUCT_COT_SQL = (
+    "Work out step by step which tables, columns, joins and conditions answer the question, then end "
+    "your reply with the final SQLite query on its own last line, starting with `SELECT`."
+)
+_FENCE = re.compile(r"```(?:sql|sqlite)?\s*(.*?)```", re.S | re.I)
+
+
+def task_text(question: str, database: str, tables: Mapping[str, list[str]]) -> str:
+    """Return the task as the agent sees it: the question, then the database's tables and columns."""
+    schema = "; ".join(f"{name}({', '.join(columns)})" for name, columns in tables.items())
+    return f"{question.strip()}\nThe database {database} has the tables {schema}."
+
+
+def database_dir() -> Path:
+    """Return where the InterCode databases are once converted (``lumos eval intercode-sql`` does it)."""
+    return cache_root() / "intercode_sql" / sqltool.DUMP_SHA256[:16]
+
+
+def database_path(environment: str | None) -> Path:
+    """Return the SQLite file a task's environment names, or raise ValueError saying what is missing."""
+    if not environment:
+        raise ValueError(
+            "an SQL task needs its database: the input's `environment` (a name or a .sqlite path)"
+        )
+    path = Path(environment).expanduser()
+    if path.suffix in (".sqlite", ".db") and path.is_file():
+        return path
+    if re.fullmatch(r"\w+", environment) and (found := database_dir() / f"{environment}.sqlite").is_file():
+        return found
+    raise ValueError(
+        f"no database {environment!r}: not a .sqlite file, and not in {database_dir()} "
+        "(convert InterCode's dump there with `lumos eval intercode-sql --data .../dev.jsonl`)"
+    )
+
+
+def substitute_clauses(statement: str, memory: Mapping[str, str]) -> str:
+    """Replace the variables in a statement that hold clauses by their text (results stay names)."""
+
+    def value(match: re.Match[str]) -> str:
+        text = memory.get(match[0])
+        return match[0] if text is None or text.startswith(RESULT_HEADS) else text
+
+    return protocol.VARIABLE.sub(value, statement)
+
+
+class StatementTool(MemoryTool):
+    """A nameless SQL action: ``SHOW TABLES``, ``DESCRIBE t`` or a query runs; a clause is its own value."""
+
+    def __init__(self, database: sqltool.Database) -> None:
+        self.run = sqltool.statement_tool(database)
+
+    def __call__(self, args: str, memory: Mapping[str, str], subgoal: str) -> str:
+        """Run the statement on the task's database, or keep the clause."""
+        statement = substitute_clauses(args, memory)
+        if not sqltool.is_query(statement):
+            return statement
+        return self.run(statement)
+
+
+def toolbox(models: ModelProvider, context: Context, environment: str | None = None) -> Toolbox:
+    """Return the statement tool over the task's database, opened read-only."""
+    try:
+        database = sqltool.Database(database_path(environment), timeout_s=min(context.tool_timeout_s, 30.0))
+    except ToolError as err:
+        raise ValueError(str(err)) from None
+    return {"": StatementTool(database)}
+
+
+def final_query(state: LumosState) -> str | None:
+    """Return the last SELECT/WITH query that ran without error, clauses filled in, or None."""
+    memory = state.get("memory", {})
+    for action in reversed(state.get("actions", [])):
+        statement = substitute_clauses(action["args"], memory)
+        head = statement.split(None, 1)[0].upper() if statement.strip() else ""
+        if action["ok"] and not action["name"] and head in ("SELECT", "WITH"):
+            return statement.strip().rstrip(";").strip()
+    return None
+
+
+def answer(state: LumosState, context: Context, models: ModelProvider, formulation: Formulation) -> Outcome:
+    """Return the run's answer: its last query that ran (its rows are what InterCode scores)."""
+    query = final_query(state)
+    if query is None:
+        return None, "no SELECT query ran without error, so there is no answer"
+    return query, None
+
+
+def read_baseline(text: str, style: str) -> str | None:
+    """Return the query in a baseline's reply: the last fenced block, else the last line from SELECT."""
+    fenced = _FENCE.findall(text)
+    body = fenced[-1] if fenced else text
+    lines = [line.strip().strip("`").strip() for line in body.splitlines() if line.strip()]
+    for line in reversed(lines):
+        found = re.search(r"\b(SELECT|WITH)\b.*", line, re.I)
+        if found:
+            return found[0].rstrip(";").strip()
+    return None
+
+
+def ground(actions: object, *, assigned: int = 0, max_actions: int = 32) -> str:
+    """Return the grammar of an SQL grounder output: ``R<k> = <statement>`` joined by ``; ``, numbered."""
+    first, top = assigned + 1, assigned + max_actions
+    rules = [f'root ::= s{first} "\\n"?', 'stmt ::= [A-Za-z(*"`] [^;\\n]*']
+    for k in range(first, top + 1):
+        more = f" ({grammar.literal(grammar.SEPARATOR)} s{k + 1})?" if k < top else ""
+        rules.append(f"{'s' + str(k)} ::= {grammar.literal(f'R{k} = ')} stmt{more}")
+    return "\n".join(rules) + "\n"
+
+
+# Two worked examples from InterCode's dev slice, outside its first 100 tasks (rows 156 and 177 of
+# ../shared/data/intercode_sql/dev.jsonl), with the results the statement tool returns
+# (tests/test_sql.py re-runs them). Lumos's unseen-task protocol used 2 in-context examples.
+SQL: list[Annotation] = [
+    Annotation(
+        task=task_text(
+            "What are  the different countries with singers above age 20?",
+            "concert_singer",
+            {
+                "concert": ["concert_ID", "concert_Name", "Theme", "Stadium_ID", "Year"],
+                "singer": [
+                    "Singer_ID",
+                    "Name",
+                    "Country",
+                    "Song_Name",
+                    "Song_release_year",
+                    "Age",
+                    "Is_male",
+                ],
+                "singer_in_concert": ["concert_ID", "Singer_ID"],
+                "stadium": ["Stadium_ID", "Location", "Name", "Capacity", "Highest", "Lowest", "Average"],
+            },
+        ),
+        subgoals=[
+            "Describe the columns of the table of singers.",
+            "Write the selection condition on the singers' age.",
+            "Finish the SQL query that selects the distinct countries.",
+        ],
+        actions=[
+            "R1 = DESCRIBE singer",
+            "R2 = Age > 20",
+            "R3 = SELECT DISTINCT Country FROM singer WHERE R2",
+        ],
+        results=[
+            "Table singer: Singer_ID INTEGER, Name TEXT, Country TEXT, Song_Name TEXT, "
+            "Song_release_year TEXT, Age INTEGER, Is_male VARCHAR(255)",
+            "Age > 20",
+            "Columns: Country; rows (3): [('Netherlands',), ('United States',), ('France',)]",
+        ],
+    ),
+    Annotation(
+        task=task_text(
+            "Return the number of likes that the high schooler named Kyle has.",
+            "network_1",
+            {
+                "Friend": ["student_id", "friend_id"],
+                "Highschooler": ["ID", "name", "grade"],
+                "Likes": ["student_id", "liked_id"],
+            },
+        ),
+        subgoals=[
+            "Describe the columns of the tables of high schoolers and likes.",
+            "Write the join condition between likes and high schoolers.",
+            "Finish the SQL query that counts Kyle's likes.",
+        ],
+        actions=[
+            "R1 = DESCRIBE Highschooler; R2 = DESCRIBE Likes",
+            "R3 = Likes JOIN Highschooler ON Likes.student_id = Highschooler.ID",
+            "R4 = SELECT count(*) FROM R3 WHERE Highschooler.name = 'Kyle'",
+        ],
+        results=[
+            "Table Likes: student_id INTEGER, liked_id INTEGER",
+            "Likes JOIN Highschooler ON Likes.student_id = Highschooler.ID",
+            "Columns: count(*); rows (1): [(1,)]",
+        ],
+    ),
+]
+
+DOMAIN = Domain(
+    name="sql",
+    actions=ACTIONS,
+    toolbox=toolbox,
+    answer=answer,
+    prompts="sql",
+    exemplars=tuple(SQL),
+    ground_grammar=ground,
+    ground_prefix=GROUND_PREFIX_SQL,
+    statements=True,
+    ground_sees_results=True,
+    baseline_instructions={"direct": INSTRUCT_DIRECT_SQL, "cot": INSTRUCT_COT_SQL},
+    read_baseline=read_baseline,
+)
