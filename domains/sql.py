@@ -179,18 +179,15 @@ SQL: list[Annotation] = [
         ),
         subgoals=[
             "Describe the columns of the table of singers.",
-            "Write the selection condition on the singers' age.",
-            "Finish the SQL query that selects the distinct countries.",
+            "Finish the SQL query that selects the distinct countries of the singers above age 20.",
         ],
         actions=[
             "R1 = DESCRIBE singer",
-            "R2 = Age > 20",
-            "R3 = SELECT DISTINCT Country FROM singer WHERE R2",
+            "R2 = SELECT DISTINCT Country FROM singer WHERE Age > 20",
         ],
         results=[
             "Table singer: Singer_ID INTEGER, Name TEXT, Country TEXT, Song_Name TEXT, "
             "Song_release_year TEXT, Age INTEGER, Is_male VARCHAR(255)",
-            "Age > 20",
             "Columns: Country; rows (3): [('Netherlands',), ('United States',), ('France',)]",
         ],
     ),
@@ -212,7 +209,7 @@ SQL: list[Annotation] = [
         actions=[
             "R1 = DESCRIBE Highschooler; R2 = DESCRIBE Likes",
             "R3 = Likes JOIN Highschooler ON Likes.student_id = Highschooler.ID",
-            "R4 = SELECT count(*) FROM R3 WHERE Highschooler.name = 'Kyle'",
+            "R4 = SELECT count(*) FROM R3 WHERE Highschooler.name = 'Kyle'",  # R3: the clause above
         ],
         results=[
             "Table Likes: student_id INTEGER, liked_id INTEGER",

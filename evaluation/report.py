@@ -15,7 +15,13 @@ FORMULATION_LABEL = {
     "cot": "CoT",
     "direct": "Direct",
 }
-BENCHMARK_LABEL = {"gsm8k": "GSM8K", "svamp": "SVAMP", "strategyqa": "StrategyQA", "hotpotqa": "HotpotQA"}
+BENCHMARK_LABEL = {
+    "gsm8k": "GSM8K",
+    "svamp": "SVAMP",
+    "strategyqa": "StrategyQA",
+    "hotpotqa": "HotpotQA",
+    "intercode-sql": "InterCode-SQL",
+}
 REBUILT_MARK = "†"  # marks runs whose summary carries a provenance note instead of a trace
 METRIC_LABEL = {
     "accuracy_strict": "strict",
@@ -24,6 +30,8 @@ METRIC_LABEL = {
     "em": "EM",
     "f1": "F1",
     "llm_accuracy": "LLM acc",
+    "success": "success",
+    "reward": "reward",
 }
 
 
@@ -142,13 +150,43 @@ def details(summaries: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def by_group(summaries: list[dict[str, Any]]) -> str:
+    """Return the primary metric per example group (InterCode's hardness) of the runs that have groups."""
+    grouped = [s for s in summaries if s.get("by_group")]
+    names = sorted({g for s in grouped for g in s["by_group"]}, key=lambda g: (GROUP_ORDER.get(g, 9), g))
+    lines = [
+        "| benchmark | model | formulation | " + " | ".join(names) + " |",
+        "|---|---|---|" + "---|" * len(names),
+    ]
+    for s in grouped:
+        primary = s["primary"]
+        cells = [
+            f"{pct(s['by_group'][g].get(primary))} (n={s['by_group'][g]['examples']})"
+            if g in s["by_group"]
+            else ""
+            for g in names
+        ]
+        lines.append(
+            f"| {BENCHMARK_LABEL[s['benchmark']]} | {s['model']} | {label(s)} | " + " | ".join(cells) + " |"
+        )
+    return f"By group ({', '.join(dict.fromkeys(METRIC_LABEL[s['primary']] for s in grouped))}):\n\n" + (
+        "\n".join(lines) + "\n"
+    )
+
+
+GROUP_ORDER = {"easy": 0, "medium": 1, "hard": 2, "extra": 3}  # Spider's hardness levels, in order
+
+
 def markdown(summaries: list[dict[str, Any]], chart: str | None = None) -> str:
     """Return the comparison and detail tables (and a link to the chart) as one markdown document."""
     parts = [
         "Accuracy in percent, Lumos's metrics (lumos-reference §5.3): maths exact string match (strict) "
-        "and numeric match, StrategyQA yes/no accuracy, HotpotQA SQuAD EM and F1.\n",
+        "and numeric match, StrategyQA yes/no accuracy, HotpotQA SQuAD EM and F1; InterCode-SQL "
+        "success rate (reward 1) and mean reward.\n",
         comparison(summaries),
     ]
+    if any(s.get("by_group") for s in summaries):
+        parts.append(by_group(summaries))
     if chart:
         parts.append(f"![results]({chart})\n")
     parts.append(details(summaries))
