@@ -23,6 +23,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.task is not None and (problem := task_problem(args.task)):
         raise ValueError(problem)
     context = context_from(args)
+    environment = args.env
+    if args.task:
+        args.task = framed(args.task, environment, context)
     if context.rerun_setting() and (args.thread is not None or context.review_plan):
         raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")
     if args.thread is None:
@@ -31,7 +34,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         graph = persistence.with_checkpointer(pipeline(args.formulation, context), InMemorySaver())
         show_header(args.task, args.formulation, context)
         return terminal.run(
-            graph, context, task=args.task, thread_id=uuid.uuid4().hex, durable=False, tokens=tokens
+            graph,
+            context,
+            task=args.task,
+            thread_id=uuid.uuid4().hex,
+            durable=False,
+            tokens=tokens,
+            environment=environment,
         )
     with persistence.open_threads(args.db) as saver:
         info = persistence.load_thread(saver, args.thread)
@@ -46,7 +55,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             formulation, task, context = info["formulation"], info["task"], persistence.thread_context(info)
         graph = persistence.with_checkpointer(pipeline(formulation, context), saver)
         show_header(task, formulation, context, thread=args.thread)
-        return terminal.run(graph, context, task=task, thread_id=args.thread, durable=True, tokens=tokens)
+        return terminal.run(
+            graph,
+            context,
+            task=task,
+            thread_id=args.thread,
+            durable=True,
+            tokens=tokens,
+            environment=environment,
+        )
+
+
+def framed(task: str, environment: str | None, context: Context) -> str:
+    """Return the task as the run's domain frames it over its environment (SQL: with the schema)."""
+    from domains import DOMAINS
+
+    domain = DOMAINS[context.domain]
+    if environment is not None and not domain.environment_help:
+        takers = ", ".join(name for name, d in DOMAINS.items() if d.environment_help)
+        raise ValueError(f"the {domain.name} domain runs against no environment (--env is for: {takers})")
+    return domain.frame_task(task, environment)
 
 
 def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
@@ -136,6 +164,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     run = sub.add_parser("run", help="run the agent on a task and stream its steps")
     run.add_argument("task", nargs="?", help="the task (optional when resuming a --thread)")
     add_agent_options(run, review=True)
+    run.add_argument(
+        "--env",
+        metavar="ENVIRONMENT",
+        help="what the task runs against: for --domain sql, its database (an InterCode name or .sqlite path)",
+    )
     run.add_argument(
         "--thread",
         help="keep the run in a durable thread (SQLite, every step); the same ID resumes it after a crash",

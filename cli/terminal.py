@@ -173,6 +173,7 @@ def run(
     thread_id: str,
     durable: bool,
     tokens: bool = False,
+    environment: str | None = None,
 ) -> int:
     """Start, resume or finish reviewing a thread's run on the terminal; return the exit status."""
     config = thread_config(thread_id, context)
@@ -181,6 +182,8 @@ def run(
         say(f"Thread {thread_id} has finished.")
         return show_answer(snapshot.values)
     payload: Any = LumosInput(task=task)
+    if environment is not None:
+        payload["environment"] = environment
     if snapshot.next:
         step = (snapshot.metadata or {}).get("step", -1) + 1
         say(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")

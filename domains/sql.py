@@ -10,7 +10,7 @@ into SQL. Lumos released no SQL evaluation, so the grounding prefix below is wri
 of its verbatim ones, not copied.
 
 The task's ``environment`` names its database: a name in the converted InterCode cache
-(``tools.sql.databases``) or a path to a ``.sqlite`` file. The task text carries the question and
+(``tools.sql_dump.databases``) or a path to a ``.sqlite`` file. The task text carries the question and
 the database's tables with their columns (``task_text``), as every formulation and baseline sees
 it. The answer is the last query that ran without error; InterCode's reward re-runs it.
 """
@@ -26,7 +26,7 @@ from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.execute import ERROR_PREFIX
 from nodes.state import LumosState
-from tools import MemoryTool, Toolbox
+from tools import MemoryTool, Toolbox, sql_dump
 from tools import sql as sqltool
 from tools.errors import ToolError
 
@@ -58,9 +58,22 @@ def task_text(question: str, database: str, tables: Mapping[str, list[str]]) -> 
     return f"{question.strip()}\nThe database {database} has the tables {schema}."
 
 
+def frame_task(question: str, environment: str | None) -> str:
+    """Return the task for a question over the environment's database: the question and its schema."""
+    path = database_path(environment)
+    try:
+        database = sqltool.Database(path)
+    except ToolError as err:
+        raise ValueError(str(err)) from None
+    try:
+        return task_text(question, path.stem, database.schema())
+    finally:
+        database.close()
+
+
 def database_dir() -> Path:
     """Return where the InterCode databases are once converted (``lumos eval intercode-sql`` does it)."""
-    return cache_root() / "intercode_sql" / sqltool.DUMP_SHA256[:16]
+    return cache_root() / "intercode_sql" / sql_dump.DUMP_SHA256[:16]
 
 
 def database_path(environment: str | None) -> Path:
@@ -232,4 +245,6 @@ DOMAIN = Domain(
     ground_sees_results=True,
     baseline_instructions={"direct": INSTRUCT_DIRECT_SQL, "cot": INSTRUCT_COT_SQL},
     read_baseline=read_baseline,
+    frame_task=frame_task,
+    environment_help="the task's database: a name in the converted InterCode cache or a .sqlite path",
 )

@@ -132,24 +132,18 @@ def _hotpot_settings(data: Path, out_dir: Path, options: dict[str, Any]) -> dict
 def _sql_prepare(data: Path) -> None:
     """Convert InterCode's MySQL dump (beside the data file) into the cache, once."""
     from domains.sql import database_dir
-    from tools import sql
+    from tools import sql_dump
 
-    converted = sql.databases(data.parent / sql.DUMP_NAME, database_dir().parent.parent)
+    converted = sql_dump.databases(data.parent / sql_dump.DUMP_NAME, database_dir().parent.parent)
     assert converted == database_dir(), (converted, database_dir())
 
 
 def _sql_example(row: dict[str, Any]) -> Example:
-    from domains.sql import database_path, task_text
-    from tools import sql
+    from domains.sql import frame_task
 
-    database = sql.Database(database_path(str(row["db"])))
-    try:
-        task = task_text(str(row["query"]), str(row["db"]), database.schema())
-    finally:
-        database.close()
     return Example(
         id=_ident(row),
-        task=task,
+        task=frame_task(str(row["query"]), str(row["db"])),
         gold=str(row["gold"]),
         environment=str(row["db"]),
         group=str(row["hardness"]),

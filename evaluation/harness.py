@@ -218,11 +218,7 @@ def by_group(rows: list[dict[str, Any]], benchmark: Benchmark) -> dict[str, Any]
             groups.setdefault(str(row["group"]), []).append(row)
     if not groups:
         return {}
-    fields = {
-        name: benchmarks.METRIC_FIELD[name]
-        for name in benchmarks.METRICS[benchmark]
-        if name != "llm_accuracy"
-    }
+    fields = {m: benchmarks.METRIC_FIELD[m] for m in benchmarks.METRICS[benchmark] if m != "llm_accuracy"}
     return {
         "by_group": {
             group: {"examples": len(members)}

@@ -38,6 +38,12 @@ Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
 ToolboxFactory = Callable[[ModelProvider, Context, str | None], Toolbox]
 AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
 GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions) -> GBNF
+TaskFraming = Callable[[str, str | None], str]  # (task, environment) -> the task as the agent sees it
+
+
+def as_given(task: str, environment: str | None) -> str:
+    """Return the task unchanged: a domain whose tasks need no framing."""
+    return task
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +66,9 @@ class Domain:
     # answer is read (default: nodes/baseline.read_answer)
     baseline_instructions: Mapping[str, str] = field(default_factory=dict)
     read_baseline: Callable[[str, str], str | None] | None = None
+    # what the CLI and the benchmark readers do to a typed task before the run (SQL adds the schema)
+    frame_task: TaskFraming = as_given
+    environment_help: str = ""  # what a task's ``environment`` names; empty: the domain takes none
 
     @property
     def prompt_family(self) -> str:

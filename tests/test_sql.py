@@ -5,27 +5,31 @@ import json
 from pathlib import Path
 
 import pytest
+from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from gbnf import Grammar
 
+import cli
 from common.jsonl import read_jsonl
 from domains import sql as domain
 from evaluation import benchmarks, harness
 from graphs import baselines, iterative, onetime
 from nodes import protocol
 from nodes.context import Context
-from tools import sql
+from tools import sql, sql_dump
 from tools.errors import ToolError
 
 TINY = Path(__file__).parent / "data" / "tiny_dump.sql"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "intercode_sql"
-needs_shared = pytest.mark.skipif(not (SHARED / sql.DUMP_NAME).exists(), reason="../shared/data is not here")
+needs_shared = pytest.mark.skipif(
+    not (SHARED / sql_dump.DUMP_NAME).exists(), reason="../shared/data is not here"
+)
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """The converted tiny dump's directory."""
-    return sql.databases(TINY, tmp_path_factory.mktemp("cache"), expected=None)
+    return sql_dump.databases(TINY, tmp_path_factory.mktemp("cache"), expected=None)
 
 
 @pytest.fixture
@@ -39,9 +43,12 @@ def singers(tiny) -> sql.Database:
 
 
 def test_the_dump_converts_to_one_sqlite_file_per_database_with_its_rows(tiny):
-    assert sql.manifest(tiny) == {"concert_singer": {"concert": 3, "singer": 4}, "empty_one": {"players": 0}}
+    assert sql_dump.manifest(tiny) == {
+        "concert_singer": {"concert": 3, "singer": 4},
+        "empty_one": {"players": 0},
+    }
     assert sorted(p.name for p in tiny.glob("*.sqlite")) == ["concert_singer.sqlite", "empty_one.sqlite"]
-    assert tiny.name == sql.sha256(TINY)[:16]
+    assert tiny.name == sql_dump.sha256(TINY)[:16]
 
 
 def test_literals_keep_their_types_escapes_and_nulls(singers):
@@ -56,27 +63,27 @@ def test_literals_keep_their_types_escapes_and_nulls(singers):
 
 
 def test_a_missing_or_different_dump_is_refused_with_the_reason(tmp_path):
-    with pytest.raises(sql.DumpError, match=r"no MySQL dump at .*ic_spider_dbs\.sql"):
-        sql.databases(tmp_path / "nothing.sql", tmp_path)
-    with pytest.raises(sql.DumpError, match="not InterCode's 61f6e800"):
-        sql.databases(TINY, tmp_path)
+    with pytest.raises(sql_dump.DumpError, match=r"no MySQL dump at .*ic_spider_dbs\.sql"):
+        sql_dump.databases(tmp_path / "nothing.sql", tmp_path)
+    with pytest.raises(sql_dump.DumpError, match="not InterCode's 61f6e800"):
+        sql_dump.databases(TINY, tmp_path)
     junk = tmp_path / "junk.sql"
     junk.write_text("SELECT 1;\n")
-    with pytest.raises(sql.DumpError, match="no `USE database;` sections"):
-        sql.databases(junk, tmp_path, expected=None)
+    with pytest.raises(sql_dump.DumpError, match="no `USE database;` sections"):
+        sql_dump.databases(junk, tmp_path, expected=None)
     assert not list((tmp_path / "intercode_sql").glob("*/manifest.json"))  # nothing half-written stays
 
 
 def test_a_converted_dump_is_reused(tiny):
     stamp = (tiny / "manifest.json").stat().st_mtime_ns
-    assert sql.databases(TINY, tiny.parent.parent, expected=None) == tiny
+    assert sql_dump.databases(TINY, tiny.parent.parent, expected=None) == tiny
     assert (tiny / "manifest.json").stat().st_mtime_ns == stamp
 
 
 @needs_shared
 def test_intercodes_dump_gives_its_20_databases_and_every_gold_query_runs(tmp_path):
-    converted = sql.databases(SHARED / sql.DUMP_NAME, tmp_path)
-    counts = sql.manifest(converted)
+    converted = sql_dump.databases(SHARED / sql_dump.DUMP_NAME, tmp_path)
+    counts = sql_dump.manifest(converted)
     assert len(counts) == 20 and sum(len(t) for t in counts.values()) == 81
     assert sum(sum(t.values()) for t in counts.values()) == 6952
     assert not any(counts["wta_1"].values())  # its tables are empty in InterCode's dump too
@@ -179,11 +186,8 @@ def test_reward_matches_intercodes_get_reward_by_hand(agent, gold, expected):
 
 
 def sql_input(tiny: Path, question: str = "How many singers are older than 40?") -> dict[str, str]:
-    path = tiny / "concert_singer.sqlite"
-    database = sql.Database(path)
-    task = domain.task_text(question, "concert_singer", database.schema())
-    database.close()
-    return {"task": task, "domain": "sql", "environment": str(path)}
+    path = str(tiny / "concert_singer.sqlite")
+    return {"task": domain.frame_task(question, path), "domain": "sql", "environment": path}
 
 
 def test_the_task_text_lists_the_tables_and_columns(tiny):
@@ -191,6 +195,23 @@ def test_the_task_text_lists_the_tables_and_columns(tiny):
         "How many singers are older than 40?\nThe database concert_singer has the tables "
         "singer(Singer_ID, Name, Country, Age, Net_Worth); concert(concert_ID, Singer_ID, Year)."
     )
+
+
+def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypatch, capsys):
+    planner = scripted("Subgoal 1: Find who is older than 40.")
+    grounder = scripted("R1 = SELECT Name FROM singer WHERE Age > 40 ORDER BY Age")
+    serve_graphs(monkeypatch, onetime.build(models=ScriptedModels(planner, grounder)).compile())
+    argv = ["run", "--domain", "sql", "--formulation", "onetime", "Who is older than 40?"]
+    assert cli.main([*argv, "--env", str(tiny / "concert_singer.sqlite")]) == 0
+    out = capsys.readouterr().out
+    assert "Answer: SELECT Name FROM singer WHERE Age > 40 ORDER BY Age" in out
+    assert "The database concert_singer has the tables singer(Singer_ID, Name" in planner.prompts[0][-1].content
+    assert cli.main([*argv, "--env", str(tiny / "missing.sqlite")]) == 2
+    assert "no database" in capsys.readouterr().err
+    assert cli.main(argv) == 2  # no database named
+    assert "an SQL task needs its database" in capsys.readouterr().err
+    assert cli.main(["run", "--env", "concert_singer", "What is 1 + 1?"]) == 2
+    assert "the maths domain runs against no environment (--env is for: sql)" in capsys.readouterr().err
 
 
 def test_statement_actions_parse_whole_and_clauses_substitute():
@@ -244,8 +265,10 @@ def test_lumos_o_grounds_every_statement_at_once_and_answers_with_the_last_query
 )
 def test_a_run_without_its_database_ends_with_a_clear_error(environment, message):
     models = ScriptedModels(scripted("Subgoal 1: Count."), scripted("R1 = SELECT 1"))
-    state = onetime.build(models=models).compile().invoke(
-        {"task": "Count.", "domain": "sql", **environment}, context=Context(domain="sql")
+    state = (
+        onetime.build(models=models)
+        .compile()
+        .invoke({"task": "Count.", "domain": "sql", **environment}, context=Context(domain="sql"))
     )
     assert message in state["error"]
 
@@ -284,7 +307,7 @@ def test_the_direct_baseline_answers_with_a_query_from_the_schema(tiny):
 
 @needs_shared
 def test_the_worked_examples_record_what_their_statements_return(tmp_path):
-    converted = sql.databases(SHARED / sql.DUMP_NAME, tmp_path)
+    converted = sql_dump.databases(SHARED / sql_dump.DUMP_NAME, tmp_path)
     for exemplar in domain.SQL:
         name = exemplar["task"].split("\nThe database ", 1)[1].split(" ", 1)[0]
         database = sql.Database(converted / f"{name}.sqlite")
@@ -303,10 +326,16 @@ def test_the_harness_scores_sql_by_reward_and_breaks_success_down_by_hardness(ti
             id="a", task="t1", gold="SELECT count(*) FROM singer", environment=path, group="easy"
         ),
         benchmarks.Example(
-            id="b", task="t2", gold="SELECT Singer_ID FROM singer ORDER BY Age", environment=path, group="hard"
+            id="b",
+            task="t2",
+            gold="SELECT Singer_ID FROM singer ORDER BY Age",
+            environment=path,
+            group="hard",
         ),
     ]
-    grounder = scripted("R1 = SELECT count(*) FROM singer", "R1 = SELECT Singer_ID FROM singer ORDER BY Age DESC")
+    grounder = scripted(
+        "R1 = SELECT count(*) FROM singer", "R1 = SELECT Singer_ID FROM singer ORDER BY Age DESC"
+    )
     graph = onetime.build(
         models=ScriptedModels(scripted("Subgoal 1: Q.", "Subgoal 1: Q."), grounder)
     ).compile()
