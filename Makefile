@@ -1,7 +1,8 @@
 # Two entry points, each doing all set-up on a fresh machine:
-#   make run   - venv + install + fetch the default model + run the agent on a sample maths question
-#   make test  - venv + install + fetch the test models + the whole test suite (real GGUF tests included)
-#   make dev   - venv + install + fetch the default model + the LangGraph dev server, offline
+#   make run   - venv + the agent's packages + the default model + the agent on a sample maths question
+#   make test  - venv + those + dev tools and the `train` extra (torch) + the test models + every test
+#   make dev   - venv + the agent's packages + the default model + the LangGraph dev server, offline
+# Running the agent needs no torch: only `make install-dev` (tests, `lumos train`) installs it.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -31,7 +32,7 @@ DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMIT
 # to install and goes on; Code then refuses to run rather than run unsandboxed.
 SYSTEM_PACKAGES ?= bubblewrap libseccomp2
 
-.PHONY: install system-packages models run dev test lint clean
+.PHONY: install install-dev system-packages models run dev test lint clean
 
 system-packages:
 	@missing=""; { command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2; } >/dev/null 2>&1 || \
@@ -50,11 +51,18 @@ system-packages:
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install $(PIP_ARGS) -e .
+	touch $@
+
+# torch first, so pip keeps a CPU wheel it finds locally (or the one TORCH names) over the index's
+$(BIN)/.installed-dev: $(BIN)/.installed
 	$(BIN)/python -m pip install $(PIP_ARGS) $(TORCH)
 	$(BIN)/python -m pip install $(PIP_ARGS) -e '.[dev,train]'
 	touch $@
 
 install: system-packages $(BIN)/.installed
+
+install-dev: install $(BIN)/.installed-dev
 
 models: install
 	$(BIN)/lumos models fetch $(MODEL)
@@ -65,11 +73,11 @@ run: models
 dev: models
 	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
-test: install lint
+test: install-dev lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
 	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
