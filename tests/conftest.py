@@ -23,3 +23,17 @@ def smollm2_path():
 @pytest.fixture(scope="session")
 def default_model_path():
     return gguf_path(presets.DEFAULT_PRESET)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Skip (or fail under `make test`) when Chromium, chromedriver or miniwob are missing."""
+    from tools import web
+
+    try:
+        web.browser_paths()
+        import miniwob  # noqa: F401
+    except (web.WebError, ImportError) as err:
+        if os.environ.get("LUMOS_REQUIRE_BROWSER"):
+            pytest.fail(f"no browser: {err}")
+        pytest.skip(f"no browser: {err}")

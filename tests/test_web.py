@@ -1,0 +1,107 @@
+"""MiniWoB++ episodes in a real headless Chromium: reset, act, render, rewards, faults, no orphans."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from tools import web
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("browser")]
+
+
+def find(page: web.Page, tag: str, text: str = "", id: str = "") -> web.Element:
+    """Return the first element of the page with the tag (and text or id), by reading the DOM."""
+    for element in page.elements:
+        if element.tag == tag and text in element.text and (not id or element.id == id):
+            return element
+    raise AssertionError(f"no {tag} {text!r} {id!r} in\n{web.render(page)}")
+
+
+def test_a_dom_reading_policy_solves_login_user_with_reward_one():
+    with web.Episode("login-user-v1", seed=3) as episode:
+        page = episode.page
+        assert page is not None and page.utterance.startswith("Enter the username")
+        fields = dict(page.fields)
+        page = episode.act("TYPE", find(page, "input_text", id="username").ref, fields["username"])
+        assert not page.done and find(page, "input_text", id="username").value == fields["username"]
+        page = episode.act("TYPE", find(page, "input_password").ref, fields["password"])
+        page = episode.act("CLICK", find(page, "button", "Login").ref)
+    assert page.done and page.raw_reward == 1.0 and 0 < page.reward <= 1.0
+
+
+def test_the_same_seed_gives_the_same_task_and_choose_list_selects_by_text():
+    utterances = []
+    for _ in range(2):
+        with web.Episode("miniwob/choose-list-v1", seed=7) as episode:
+            page = episode.page
+            assert page is not None
+            utterances.append(page.utterance)
+            wanted = dict(page.fields)["target"]
+            page = episode.act("SELECT", find(page, "select").ref, wanted)
+            page = episode.act("CLICK", find(page, "button", "Submit").ref)
+            assert page.done and page.raw_reward == 1.0
+    assert utterances[0] == utterances[1]
+
+
+def test_a_wrong_click_fails_the_episode_and_the_rendering_lists_what_can_be_acted_on():
+    with web.Episode("click-button-v1", seed=4) as episode:  # seed 4 shows three buttons
+        page = episode.page
+        assert page is not None
+        wanted = dict(page.fields)["target"]
+        text = web.render(page)
+        assert f'button "{wanted}"' in text and all(line.startswith("[") for line in text.splitlines())
+        wrong = next(e for e in page.elements if e.tag == "button" and e.text != wanted)
+        page = episode.act("CLICK", wrong.ref)
+    assert page.done and page.raw_reward == -1.0
+
+
+def test_bad_references_actions_and_tasks_are_clear_errors():
+    with pytest.raises(web.WebError, match="no MiniWoB\\+\\+ task 'miniwob/no-such-task'"):
+        web.Episode("no-such-task", seed=0).open()
+    with web.Episode("click-button-v1", seed=2) as episode:
+        with pytest.raises(web.WebError, match="no element 9999 on the page"):
+            episode.act("CLICK", 9999)
+        with pytest.raises(web.WebError, match="unknown web action 'HOVER'"):
+            episode.act("HOVER", 1)
+    with pytest.raises(web.WebError, match="not open"):
+        episode.act("CLICK", 1)
+
+
+def test_a_killed_agent_leaves_no_browser_behind(tmp_path):
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from tools import web
+        episode = web.Episode("click-button-v1", seed=0)
+        episode.open()
+        print("open", flush=True)
+        time.sleep(60)
+        """
+    )
+    agent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+        start_new_session=True,
+    )
+    assert agent.stdout is not None and agent.stdout.readline().strip() == "open"
+    children = subprocess.run(["pgrep", "-s", str(agent.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) > 2  # the agent, chromedriver, Chromium and its helpers
+    agent.send_signal(signal.SIGKILL)
+    agent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = subprocess.run(
+            ["pgrep", "-f", f"{web.cache_root()}/web/"], capture_output=True, text=True
+        ).stdout
+        alive = [pid for pid in children if os.path.exists(f"/proc/{pid}") and pid != str(agent.pid)]
+        if not alive and not left.strip():
+            break
+        time.sleep(0.2)
+    assert not alive, f"processes outlived the agent: {alive}"
