@@ -112,7 +112,7 @@ def qa_model(models: ModelProvider, context: Context) -> BaseChatModel:
     return models.chat(context.qa_model, role="qa", prompt_format="chat", max_tokens=QA_MAX_TOKENS)
 
 
-def toolbox(models: ModelProvider, context: Context, environment: str | None = None) -> Toolbox:
+def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
     """Return the complex-QA tools of one run: its knowledge backend, its QA model, bounded maths."""
     model = qa_model(models, context)
     maths = maths_tools(context.tool_timeout_s)

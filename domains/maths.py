@@ -117,7 +117,7 @@ MATHS: list[Annotation] = [
 ]
 
 
-def toolbox(models: ModelProvider, context: Context, environment: str | None = None) -> Toolbox:
+def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
     """Return the maths tools of one run, each call bounded by its ``tool_timeout_s``."""
     return maths_tools(context.tool_timeout_s)
 

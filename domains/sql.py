@@ -117,9 +117,10 @@ class StatementTool(MemoryTool):
         return self.run(statement)
 
 
-def toolbox(models: ModelProvider, context: Context, environment: str | None = None) -> Toolbox:
+def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
     """Return the statement tool over the task's database, opened read-only."""
     try:
+        environment = state.get("environment") if state is not None else None
         database = sqltool.Database(database_path(environment), timeout_s=min(context.tool_timeout_s, 30.0))
     except ToolError as err:
         raise ValueError(str(err)) from None

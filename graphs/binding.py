@@ -57,7 +57,7 @@ def resolve(
 def with_tools(domain: Domain | None, name: str, box: Toolbox | Callable[[Context], Toolbox]) -> Domain:
     """Return ``domain`` with other tools (an unknown name gets maths' answer rule and no examples)."""
     base = domain if domain is not None else dataclasses.replace(DOMAINS["maths"], name=name, exemplars=())
-    if isinstance(box, Mapping):  # a factory's arguments: (models, context, environment)
+    if isinstance(box, Mapping):  # a factory's arguments: (models, context, state)
         return dataclasses.replace(base, toolbox=lambda *factory_args: box, actions=frozenset(box))
     actions = frozenset(getattr(box, "actions", base.actions))
     return dataclasses.replace(base, toolbox=lambda models, context, _: box(context), actions=actions)

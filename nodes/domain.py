@@ -34,8 +34,8 @@ class Annotation(TypedDict):
 
 
 Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
-# the run's tools, from its settings and the task's environment (``LumosInput.environment``)
-ToolboxFactory = Callable[[ModelProvider, Context, str | None], Toolbox]
+# the run's tools, from its settings and its state (the task's ``environment``, what ran so far)
+ToolboxFactory = Callable[[ModelProvider, Context, LumosState], Toolbox]
 AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
 GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions) -> GBNF
 TaskFraming = Callable[[str, str | None], str]  # (task, environment) -> the task as the agent sees it

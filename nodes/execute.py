@@ -75,7 +75,7 @@ def execute(
     context = context_of(runtime)
     domain = domain_for(state, context, domains)
     try:
-        tools = domain.toolbox(models, context, state.get("environment"))
+        tools = domain.toolbox(models, context, state)
     except (ValueError, OSError) as err:  # a misconfigured run (no corpus, unreadable index)
         return failure(f"the {domain.name} tools are not available: {err}")
     subgoals = state.get("subgoals", [])
