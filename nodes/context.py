@@ -52,7 +52,7 @@ def canonical_domain(domain: str) -> str:
 class Context:
     """Settings for one run: domain, model specs, prompt profile, budgets and knowledge."""
 
-    domain: str = setting("maths", "the task family: maths, complex_qa (qa) or sql")
+    domain: str = setting("maths", "the task family: maths, complex_qa (qa), sql or web")
     planner: str = setting(
         DEFAULT_PRESET, "preset name or path to a .gguf", env=("LUMOS_PLANNER", "LUMOS_MODEL")
     )

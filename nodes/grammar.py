@@ -101,7 +101,9 @@ def _variables(count: int) -> str:
     return f'"R" ({" | ".join([*lengths, _digits_upto(digits, leading_zero=False)])})'
 
 
-def ground(actions: Collection[str], *, assigned: int = 0, max_actions: int = 32) -> str:
+def ground(
+    actions: Collection[str], *, assigned: int = 0, max_actions: int = 32, state: object = None
+) -> str:
     """Return the grammar of a grounder output over the domain's action names.
 
     ``R1 = Name(args)``, multi-assignment ``R5, R6 = Name(args)``, passthrough ``R3 = R2`` and the
@@ -117,6 +119,8 @@ def ground(actions: Collection[str], *, assigned: int = 0, max_actions: int = 32
     arguments are not checked. ``Output = ...`` ends the output: it is the answer, so nothing after
     it can change it. At most ``max_actions`` new variables are written, and so at most that many
     actions, ``Output`` included: a looping grounder ends its output where the node's limit is.
+    ``state`` (the run so far) is for grammars that depend on it, as the web domain's page does;
+    this one does not read it.
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")

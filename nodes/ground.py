@@ -67,7 +67,7 @@ def grounder_request(
     gbnf = None
     if grammar.is_constrained(context):
         gbnf = domain.ground_grammar(
-            domain.actions, assigned=variables_assigned(state), max_actions=context.max_actions
+            domain.actions, assigned=variables_assigned(state), max_actions=context.max_actions, state=state
         )
     return Request(
         "grounder", context.grounder, turns, prompts.INSTRUCT_GROUND_SYSTEM, examples, grammar=gbnf

@@ -211,7 +211,7 @@ def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypat
     assert cli.main(argv) == 2  # no database named
     assert "an SQL task needs its database" in capsys.readouterr().err
     assert cli.main(["run", "--env", "concert_singer", "What is 1 + 1?"]) == 2
-    assert "the maths domain runs against no environment (--env is for: sql)" in capsys.readouterr().err
+    assert "the maths domain runs against no environment (--env is for: sql, web)" in capsys.readouterr().err
 
 
 def test_statement_actions_parse_whole_and_clauses_substitute():

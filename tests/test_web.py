@@ -8,7 +8,12 @@ import textwrap
 import time
 
 import pytest
+from fakes import ScriptedModels, scripted
+from gbnf import Grammar
 
+from domains import web as web_domain
+from graphs import iterative
+from nodes.context import Context
 from tools import web
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("browser")]
@@ -105,3 +110,76 @@ def test_a_killed_agent_leaves_no_browser_behind(tmp_path):
             break
         time.sleep(0.2)
     assert not alive, f"processes outlived the agent: {alive}"
+
+
+# --- the web domain through the real graph, with scripted models ------------------------------
+
+
+def web_input(environment: str) -> dict[str, str]:
+    return {"task": web_domain.frame_task("", environment), "domain": "web", "environment": environment}
+
+
+def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser():
+    environment = "miniwob/login-user-v1?seed=5"
+    task = web_input(environment)
+    fields = dict(web_domain.session(environment).episode.page.fields)
+    assert task["task"].startswith('Enter the username "') and "[7] input_text id=username" in task["task"]
+    planner = scripted(
+        "Subgoal 1: Type the username.",
+        "Subgoal 2: Type the password.",
+        "Subgoal 3: Press login.",
+        "Yes, I will stop planning.",
+    )
+    grounder = scripted(
+        f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"
+    )
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(task, context=Context(domain="web"))
+    assert state["error"] is None and state["answer"].startswith("raw reward 1, reward ")
+    assert f'value="{fields["username"]}"' in state["actions"][0]["observation"]
+    assert state["actions"][-1]["observation"].startswith("The episode ended: raw reward 1")
+    assert f'value="{fields["username"]}"' in planner.prompts[1][-1].content  # the planner saw the page
+    assert web_domain.close(environment) is None  # the answer node closed it
+
+
+def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar_refuses():
+    environment = "miniwob/click-button-v1?seed=4"
+    task = web_input(environment)
+    grammar_text = web_domain.ground(web_domain.ACTIONS, assigned=0, state={"task": task["task"]})
+    assert Grammar(grammar_text).accepts("R1 = CLICK(6)") and not Grammar(grammar_text).accepts(
+        "R1 = CLICK(99)"
+    )
+    planner = scripted("Subgoal 1: Click the button.", "Yes, I will stop planning.")
+    graph = iterative.build(models=ScriptedModels(planner, scripted("R1 = CLICK(99)"))).compile()
+    state = graph.invoke(task, context=Context(domain="web", constrained=False))
+    assert state["actions"][0]["observation"] == "Error: CLICK failed: no element 99 on the page"
+    assert "no element 99" in planner.prompts[1][-1].content
+    assert state["answer"] is None and "stopped before the episode ended" in state["error"]
+
+
+def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
+    environment = "miniwob/enter-text-v1?seed=2"
+    task = web_input(environment)
+    wanted = dict(web_domain.session(environment).episode.page.fields)["target"]
+    text_box = next(e for e in web_domain.session(environment).episode.page.elements if e.tag == "input_text")
+    first = web_domain.toolbox(None, Context(domain="web"), {**task})["TYPE"](f"{text_box.ref}, {wanted}")
+    assert f'value="{wanted}"' in first
+    web_domain.close(environment)  # the process that ran it is gone
+    done = {
+        **task,
+        "actions": [
+            {
+                "name": "TYPE",
+                "args": f"{text_box.ref}, {wanted}",
+                "ok": True,
+                "outputs": ["R1"],
+                "observation": first,
+                "subgoal": 1,
+            }
+        ],
+    }
+    tools = web_domain.toolbox(None, Context(domain="web"), done)  # a new episode, caught up
+    assert web_domain.session(environment).applied == [("TYPE", f"{text_box.ref}, {wanted}")]
+    submit = next(e for e in web_domain.session(environment).episode.page.elements if e.tag == "button")
+    assert tools["CLICK"](str(submit.ref)).startswith("The episode ended: raw reward 1")
+    web_domain.close(environment)
