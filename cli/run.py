@@ -24,7 +24,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(problem)
     context = context_from(args)
     environment = args.env
-    if args.task:
+    if args.task is None and environment is not None and args.thread is None:
+        args.task = ""  # a web page says its own task
+    if args.task is not None:
         args.task = framed(args.task, environment, context)
     if context.rerun_setting() and (args.thread is not None or context.review_plan):
         raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")

@@ -8,9 +8,11 @@ import textwrap
 import time
 
 import pytest
+from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from gbnf import Grammar
 
+import cli
 from domains import web as web_domain
 from graphs import iterative
 from nodes.context import Context
@@ -183,3 +185,15 @@ def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
     submit = next(e for e in web_domain.session(environment).episode.page.elements if e.tag == "button")
     assert tools["CLICK"](str(submit.ref)).startswith("The episode ended: raw reward 1")
     web_domain.close(environment)
+
+
+def test_lumos_run_acts_on_the_page_its_env_names(monkeypatch, capsys):
+    planner = scripted("Subgoal 1: Focus into the textbox.", "Yes, I will stop planning.")
+    grounder = scripted("R1 = CLICK(4)")
+    serve_graphs(monkeypatch, iterative.build(models=ScriptedModels(planner, grounder)).compile())
+    assert cli.main(["run", "--domain", "web", "--env", "miniwob/focus-text-v1?seed=100"]) == 0
+    out = capsys.readouterr().out
+    assert "Task: Focus into the textbox." in out and "[4] input_text id=tt" in out
+    assert "The episode ended: raw reward 1" in out and "Answer: raw reward 1, reward" in out
+    assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 2
+    assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().err

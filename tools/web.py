@@ -11,6 +11,7 @@ takes longer than the 10 s it allows; the page's own time-decayed reward is repo
 raw one. Nothing here is imported or started until an episode opens.
 """
 
+import dataclasses
 import os
 import shutil
 import stat
@@ -235,25 +236,32 @@ def shown(element: Element) -> bool:
     )
 
 
-_ACTABLE = frozenset(
-    {"button", "a", "select", "textarea", "input_checkbox", "input_radio", "span", "li", "label"}
-)
+_ACTABLE = frozenset({"button", "a", "select", "textarea"})  # listed even without text
 
 
 def render(page: Page, elements: Sequence[Element] | None = None) -> str:
     """Return the page as the planner and grounder see it: one ``[ref] tag "text"`` line per element.
 
-    Text nodes (MiniWoB++'s ``t`` tags, negative refs) are folded into their parent's text, empty
-    containers are left out, and an element's id and value follow when it has them.
+    Text nodes (MiniWoB++'s ``t`` tags, negative refs) are folded into their parent's text, an
+    input inside a label shows the label's text, empty containers are left out, and an element's
+    id and value follow when it has them.
     """
     elements = page.elements if elements is None else elements
+    texts = {e.ref: e.text for e in elements if e.ref > 0 and e.tag != "t"}
+    for node in elements:  # text nodes read as their parent's text ("Close" on a dialog's button)
+        if (node.ref < 0 or node.tag == "t") and node.text.strip() and node.parent in texts:
+            texts[node.parent] = f"{texts[node.parent]} {node.text}".strip()
+    tags = {e.ref: e.tag for e in elements}
     lines = []
     for element in elements:
-        if element.ref < 0 or element.tag == "t" or not shown(element):
+        text = texts.get(element.ref, "")
+        if element.ref < 0 or element.tag == "t" or not shown(dataclasses.replace(element, text=text)):
             continue
         line = f"[{element.ref}] {element.tag}"
-        if element.text.strip():
-            line += f' "{_clip(element.text)}"'
+        if text.strip():
+            line += f' "{_clip(text)}"'
+        elif tags.get(element.parent) == "label" and texts.get(element.parent):  # a checkbox's label
+            line += f' label="{_clip(texts[element.parent])}"'
         if element.id:
             line += f" id={element.id}"
         if element.value:
