@@ -16,13 +16,15 @@ wording, not Lumos's web prefix.
 """
 
 import atexit
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from models.registry import ModelProvider
 from nodes import grammar
 from nodes.context import Context
-from nodes.domain import Domain, Formulation, Outcome
+from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.state import LumosState
 from tools import Toolbox
 from tools import web as webtool
@@ -207,13 +209,21 @@ def ground(
     return "\n".join(rules) + "\n"
 
 
+# Solved episodes on training seeds, made by training/web_demos.py's DOM-reading policies
+# (tests/test_web.py re-runs them): the instruct profile's worked examples.
+EXEMPLARS_FILE = Path(__file__).with_name("web_exemplars.json")
+WEB: list[Annotation] = [
+    Annotation(task=e["task"], subgoals=e["subgoals"], actions=e["actions"], results=e["results"])
+    for e in json.loads(EXEMPLARS_FILE.read_text(encoding="utf-8"))
+]
+
 DOMAIN = Domain(
     name="web",
     actions=ACTIONS,
     toolbox=toolbox,
     answer=answer,
     prompts="web_agent",
-    exemplars=(),
+    exemplars=tuple(WEB),
     ground_grammar=ground,
     ground_prefix=GROUND_PREFIX_WEB,
     ground_sees_results=True,

@@ -1,6 +1,8 @@
 """MiniWoB++ episodes in a real headless Chromium: reset, act, render, rewards, faults, no orphans."""
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ from domains import web as web_domain
 from graphs import iterative
 from nodes.context import Context
 from tools import web
+from training import web_demos
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("browser")]
 
@@ -197,3 +200,34 @@ def test_lumos_run_acts_on_the_page_its_env_names(monkeypatch, capsys):
     assert "The episode ended: raw reward 1" in out and "Answer: raw reward 1, reward" in out
     assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 2
     assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().err
+
+
+# --- demonstrations and worked examples ---------------------------------------------------------
+
+
+def decay_free(results: list[str]) -> list[str]:
+    """The results without the time-decayed reward, which depends on how long the episode took."""
+    return [re.sub(r", reward \d\.\d\d\.", ", reward .", r) for r in results]
+
+
+def test_the_worked_examples_are_solved_episodes_the_policies_reproduce():
+    sources = [e["source"] for e in json.loads(web_domain.EXEMPLARS_FILE.read_text())]
+    assert len(web_domain.WEB) == len(sources) == 3
+    for example, source in zip(web_domain.WEB, sources, strict=True):
+        task, seed = web_domain.parse_environment(source)
+        assert seed in web_demos.TRAIN_SEEDS
+        again = web_demos.demonstrate(task.removeprefix("miniwob/"), seed)
+        assert (again["task"], again["subgoals"], again["actions"]) == (
+            example["task"],
+            example["subgoals"],
+            example["actions"],
+        )
+        assert decay_free(again["results"]) == decay_free(example["results"])
+        assert example["results"][-1].startswith("The episode ended: raw reward 1")
+
+
+@pytest.mark.parametrize("task", sorted(web_demos.POLICIES))
+def test_each_development_tasks_policy_solves_a_training_seed(task):
+    annotation = web_demos.demonstrate(task, 1002)
+    assert annotation["results"][-1].startswith("The episode ended: raw reward 1")
+    assert len(annotation["subgoals"]) == len(annotation["actions"]) == len(annotation["results"])
