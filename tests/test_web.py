@@ -231,3 +231,21 @@ def test_each_development_tasks_policy_solves_a_training_seed(task):
     annotation = web_demos.demonstrate(task, 1002)
     assert annotation["results"][-1].startswith("The episode ended: raw reward 1")
     assert len(annotation["subgoals"]) == len(annotation["actions"]) == len(annotation["results"])
+
+
+@pytest.mark.gguf
+@pytest.mark.timeout(600)
+def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(default_model_path):
+    """The default preset on one real episode: it ends, every action named an element the page had."""
+    spec = str(default_model_path)
+    environment = "miniwob/click-button-v1?seed=4"
+    task = web_input(environment)
+    context = Context(domain="web", planner=spec, grounder=spec, max_subgoals=3)
+    state = iterative.graph.invoke(task, context=context)
+    assert state["actions"] and state["stop_reason"] in ("planner", "max_subgoals", "error")
+    on_page = {int(ref) for ref in re.findall(r"^\[(\d+)\]", task["task"], re.M)}
+    for action in state["actions"]:
+        assert action["name"] in web_domain.ACTIONS
+        assert int(action["args"].split(",")[0]) in on_page or not action["ok"]
+    assert (state["answer"] or "").startswith("raw reward") or state["error"]
+    assert web_domain.close(environment) is None  # the answer node closed the browser
