@@ -30,6 +30,21 @@ from tools import Toolbox
 from tools import web as webtool
 
 ACTIONS = frozenset(webtool.ACTIONS)
+TRAIN_SEEDS = range(1000, 2000)  # the exemplars' and demonstrations' episodes; evaluation seeds are below
+DEV_TASKS = (  # the development tasks (issue 20); others are held out for checking what generalises
+    "click-button",
+    "click-link",
+    "enter-text",
+    "login-user",
+    "click-tab",
+    "focus-text",
+    "click-checkboxes",
+    "choose-list",
+    "click-dialog",
+    "enter-password",
+    "search-engine",
+    "click-option",
+)
 GROUND_PREFIX_WEB = (
     "Please ground the given subgoal to corresponding executable actions for solving the given task. "
     "The grounded actions must be the one in available action list.\n\n"

@@ -7,15 +7,19 @@
 | strategyqa | question, answer (bool)                  | question              | "true" / "false"  |
 | hotpotqa   | question, answer (+ context: distractor) | question              | answer            |
 | intercode-sql | db, query, gold (SQL), hardness       | query + db's tables   | gold SQL          |
+| miniwob    | none: ``episodes(tasks, n, seed)``       | the page's instruction and page | raw reward 1 |
 
 Each benchmark is declared once, in ``SPECS``: its domain, its summary metrics (the Lumos headline
 first, lumos-reference §5.3), how a row becomes an example, how a prediction is scored, and the run
 settings it implies (StrategyQA must answer yes/no; HotpotQA's distractor paragraphs are its corpus).
 InterCode-SQL examples name their database (``environment``) and hardness (``group``, which the
 summary breaks success down by); a prediction is a query, scored by running it and the gold query
-on the read-only database with InterCode's reward (``tools/sql.py``).
+on the read-only database with InterCode's reward (``tools/sql.py``). MiniWoB++ examples are
+episodes (a task and a seed) rather than rows of a file; each is framed when its run starts (the
+browser opens then, and closes when the run ends) and scored by the reward the episode ended with.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,7 @@ from typing_extensions import TypedDict
 from common.jsonl import read_jsonl
 from evaluation import metrics
 
-Benchmark = Literal["gsm8k", "svamp", "strategyqa", "hotpotqa", "intercode-sql"]
+Benchmark = Literal["gsm8k", "svamp", "strategyqa", "hotpotqa", "intercode-sql", "miniwob"]
 # Which per-example field each summary metric averages.
 METRIC_FIELD = {
     "accuracy_strict": "correct",
@@ -37,7 +41,9 @@ METRIC_FIELD = {
     "llm_accuracy": "llm_correct",
     "reward": "reward",
     "success": "correct",
+    "decayed_reward": "decayed_reward",
 }
+_REWARD = re.compile(r"raw reward (-?[0-9.]+), reward (-?[0-9.]+)")
 
 
 class Example(TypedDict):
@@ -168,6 +174,54 @@ def _sql_score(prediction: str | None, example: Example) -> dict[str, Any]:
     return {"reward": value, "correct": value == 1}
 
 
+def episodes(tasks: list[str], count: int, seed: int = 0) -> list[Example]:
+    """Return ``count`` MiniWoB++ episodes of each task, on seeds ``seed``, ``seed + 1``, ...
+
+    Seeds stay under the exemplars' (``domains.web.TRAIN_SEEDS``), so no evaluated page is a shown one.
+    """
+    from domains.web import TRAIN_SEEDS, parse_environment
+
+    if count < 1 or seed < 0 or seed + count > TRAIN_SEEDS.start:
+        raise ValueError(
+            f"episode seeds must lie in 0..{TRAIN_SEEDS.start - 1} (the exemplars use "
+            f"{TRAIN_SEEDS.start}..{TRAIN_SEEDS.stop - 1}); got {count} from seed {seed}"
+        )
+    examples = []
+    for name in tasks:
+        task, _ = parse_environment(name if re.search(r"-v\d+$", name) else f"{name}-v1")
+        for k in range(seed, seed + count):
+            environment = f"{task}?seed={k}"
+            examples.append(
+                Example(
+                    id=environment,
+                    task="",
+                    gold="1",
+                    environment=environment,
+                    group=re.sub(r"-v\d+$", "", task.removeprefix("miniwob/")),
+                )
+            )
+    return examples
+
+
+def _web_frame(example: Example) -> Example:
+    """Open the episode and show the agent its instruction and first page."""
+    from domains.web import frame_task
+
+    return example | {"task": frame_task(example["task"], example.get("environment"))}
+
+
+def _web_release(example: Example) -> None:
+    from domains.web import close
+
+    close(example.get("environment"))  # a run that failed before its answer leaves no browser
+
+
+def _web_score(prediction: str | None, example: Example) -> dict[str, Any]:
+    found = _REWARD.fullmatch(prediction or "")
+    raw, decayed = (float(found[1]), float(found[2])) if found else (0.0, 0.0)
+    return {"reward": raw, "decayed_reward": decayed, "correct": raw == 1}
+
+
 @dataclass(frozen=True)
 class Spec:
     """One benchmark: its domain, metrics, row reader and scorer, and the run settings it implies."""
@@ -182,6 +236,8 @@ class Spec:
         default=lambda data, out, options: {}
     )
     prepare: Callable[[Path], None] = lambda data: None  # set-up before rows are read (a database)
+    frame: Callable[[Example], Example] = lambda example: example  # when its run starts (a browser)
+    release: Callable[[Example], None] = lambda example: None  # when its run ends, however it ends
 
     def settings(self, data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         """Return the run settings this benchmark sets: its domain, and what its rules imply."""
@@ -222,6 +278,15 @@ SPECS: dict[str, Spec] = {
             _hotpot_settings,
         ),
         Spec("intercode-sql", "sql", ("success", "reward"), _sql_example, _sql_score, prepare=_sql_prepare),
+        Spec(
+            "miniwob",
+            "web",
+            ("success", "reward", "decayed_reward"),
+            lambda row: Example(**row),
+            _web_score,
+            frame=_web_frame,
+            release=_web_release,
+        ),
     )
 }
 BENCHMARKS: tuple[Benchmark, ...] = tuple(cast(Benchmark, name) for name in SPECS)

@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 
+from domains.web import DEV_TASKS
 from evaluation import benchmarks
 from graphs.options import add_agent_options, context_from
 from graphs.pipeline import pipeline
@@ -20,15 +21,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from evaluation import benchmarks, harness, judge, runs
     from models.registry import LlamaModels
 
-    data = Path(args.data)
-    benchmark, examples = benchmarks.load(data, args.benchmark)
+    if args.benchmark == "miniwob":  # episodes, not a file: --tasks, --episodes, --seed (the first seed)
+        data = Path("miniwob")
+        benchmark = "miniwob"
+        examples = benchmarks.episodes(args.tasks.split(","), args.episodes, args.seed or 0)
+    elif args.data is None:
+        raise ValueError("give the benchmark file with --data (only miniwob runs without one)")
+    else:
+        data = Path(args.data)
+        benchmark, examples = benchmarks.load(data, args.benchmark)
     if args.model:
         args.planner = args.grounder = args.model
         if hasattr(args, "qa_model"):
             args.qa_model = args.model
-    defaults = vars(defaults_parser().parse_args(["--data", args.data]))
+    defaults = vars(defaults_parser().parse_args([]))
     command = runs.command_line(benchmark, vars(args), defaults)
-    if args.seed is not None:  # a seeded random subset; by default the first N, as Lumos's scripts take
+    if args.seed is not None and benchmark != "miniwob":  # a seeded random subset; else the first N
         random.Random(args.seed).shuffle(examples)
     examples = examples[: args.limit]
     model = runs.run_label(args.planner, args.grounder)
@@ -48,7 +56,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "judge": args.judge,
         "command": command,
         "code": [version] if (version := runs.code_version()) else [],
-        "config": {"data": str(data.resolve()), "seed": args.seed, **dataclasses.asdict(context)},
+        "config": {
+            "data": str(data.resolve()) if args.data else args.tasks,
+            "seed": args.seed,
+            **({"episodes": args.episodes} if benchmark == "miniwob" else {}),
+            **dataclasses.asdict(context),
+        },
     }
     grader = None
     if args.judge:
@@ -144,7 +157,13 @@ def cmd_recall(args: argparse.Namespace) -> int:
 
 def add_eval_options(ev: argparse.ArgumentParser) -> None:
     """Add `lumos eval`'s own options and the agent's."""
-    ev.add_argument("--data", required=True, help="JSONL in the shape of ../shared/data (see its README)")
+    ev.add_argument("--data", help="JSONL in the shape of ../shared/data (see its README); not for miniwob")
+    ev.add_argument(
+        "--tasks",
+        default=",".join(DEV_TASKS),
+        help="miniwob: comma-separated MiniWoB++ tasks (default: the 12 development tasks)",
+    )
+    ev.add_argument("--episodes", type=int, default=5, help="miniwob: episodes (seeds) per task")
     ev.add_argument(
         "--out",
         help="trace file (JSONL); default runs/<benchmark>-<formulation>-<model>.jsonl. "
@@ -152,7 +171,10 @@ def add_eval_options(ev: argparse.ArgumentParser) -> None:
     )
     ev.add_argument("--limit", type=int, default=None, help="evaluate the first N examples only")
     ev.add_argument(
-        "--seed", type=int, default=None, help="shuffle the examples with this seed before --limit"
+        "--seed",
+        type=int,
+        default=None,
+        help="shuffle the examples with this seed before --limit; miniwob: the first episode seed (0)",
     )
     ev.add_argument(
         "--model", help="one model spec for every role (planner, grounder, QA tool); overrides those options"

@@ -25,20 +25,10 @@ from nodes.context import Context
 from nodes.state import LumosInput
 
 Judge = Callable[[str, str | None, str], bool]  # (question, prediction, gold) -> correct
-TRACE_FIELDS = (
-    "subgoals",
-    "reasoning",  # --plan-reasoning: the planner's worked solution
-    "actions",  # each with its observation (the executed result) and ok
-    "subgoal_results",
-    "plan_outputs",
-    "ground_outputs",
-    "stop_reason",
-    "model_calls",
-    "vote_count",  # graphs/voting.py: runs that reached the answer
-    "agreed",  # graphs/crosscheck.py: the chosen run's executed answer matches its reasoning's
-    "chosen",  # graphs/crosscheck.py: which run was kept (0: the greedy one)
-    "answer_source",  # graphs/crosscheck.py: "execution", or "reasoning" (its reasoning fallback)
-)
+# reasoning: --plan-reasoning's worked solution; actions: each with its observation and ok;
+# vote_count, agreed, chosen, answer_source: graphs/voting.py and graphs/crosscheck.py's choices
+TRACE_FIELDS: tuple[str, ...] = ("subgoals", "reasoning", "actions", "subgoal_results", "plan_outputs", "ground_outputs")
+TRACE_FIELDS += ("stop_reason", "model_calls", "vote_count", "agreed", "chosen", "answer_source")
 BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
 logger = logging.getLogger(__name__)
 
@@ -87,8 +77,10 @@ def run_one(
 ) -> dict[str, Any]:
     """Run one example and return its trace row; an exception becomes the row's error."""
     usage = TokenUsage()
+    spec = benchmarks.SPECS[benchmark]
     start = time.perf_counter()
     try:
+        example = spec.frame(example)
         state: dict[str, Any] = dict(
             graph.invoke(
                 input_of(example),
@@ -99,6 +91,8 @@ def run_one(
         error = state.get("error")
     except Exception as err:
         state, error = {}, f"{type(err).__name__}: {err}"
+    finally:
+        spec.release(example)
     seconds = time.perf_counter() - start
     prediction = state.get("answer")
     row: dict[str, Any] = {
@@ -117,6 +111,7 @@ def run_one(
         "seconds": round(seconds, 2),
         "prompt_tokens": usage.prompt_tokens,
         "generated_tokens": usage.generated_tokens,
+        "steps": len(state.get("actions") or []),  # executed actions
         **{key: state.get(key) for key in TRACE_FIELDS},
         "vote_answers": vote_answers(state),
     }
@@ -206,6 +201,7 @@ def summarize(out: Path, benchmark: Benchmark = "gsm8k", formulation: str = "ite
         "prompt_tokens_per_example": mean("prompt_tokens"),
         "generated_tokens_per_example": mean("generated_tokens"),
         "model_calls_per_example": mean("model_calls"),
+        "steps_per_example": mean("steps"),
         **by_group(rows, benchmark),
     }
 
@@ -222,7 +218,10 @@ def by_group(rows: list[dict[str, Any]], benchmark: Benchmark) -> dict[str, Any]
     return {
         "by_group": {
             group: {"examples": len(members)}
-            | {name: sum(float(r.get(f) or 0) for r in members) / len(members) for name, f in fields.items()}
+            | {
+                name: sum(float(r.get(f) or 0) for r in members) / len(members)
+                for name, f in (fields | {"steps": "steps", "seconds": "seconds"}).items()
+            }
             for group, members in sorted(groups.items())
         }
     }

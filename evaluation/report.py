@@ -21,6 +21,7 @@ BENCHMARK_LABEL = {
     "strategyqa": "StrategyQA",
     "hotpotqa": "HotpotQA",
     "intercode-sql": "InterCode-SQL",
+    "miniwob": "MiniWoB++",
 }
 REBUILT_MARK = "†"  # marks runs whose summary carries a provenance note instead of a trace
 METRIC_LABEL = {
@@ -32,6 +33,7 @@ METRIC_LABEL = {
     "llm_accuracy": "LLM acc",
     "success": "success",
     "reward": "reward",
+    "decayed_reward": "decayed reward",
 }
 
 
@@ -160,18 +162,18 @@ def by_group(summaries: list[dict[str, Any]]) -> str:
     ]
     for s in grouped:
         primary = s["primary"]
-        cells = [
-            f"{pct(s['by_group'][g].get(primary))} (n={s['by_group'][g]['examples']})"
-            if g in s["by_group"]
-            else ""
-            for g in names
-        ]
+        cells = [_group_cell(s["by_group"][g], primary) if g in s["by_group"] else "" for g in names]
         lines.append(
             f"| {BENCHMARK_LABEL[s['benchmark']]} | {s['model']} | {label(s)} | " + " | ".join(cells) + " |"
         )
     return f"By group ({', '.join(dict.fromkeys(METRIC_LABEL[s['primary']] for s in grouped))}):\n\n" + (
         "\n".join(lines) + "\n"
     )
+
+
+def _group_cell(group: dict[str, Any], primary: str) -> str:
+    cost = f", {group['steps']:.1f} steps, {group['seconds']:.0f} s" if "steps" in group else ""
+    return f"{pct(group.get(primary))} (n={group['examples']}{cost})"
 
 
 GROUP_ORDER = {"easy": 0, "medium": 1, "hard": 2, "extra": 3}  # Spider's hardness levels, in order
@@ -182,7 +184,8 @@ def markdown(summaries: list[dict[str, Any]], chart: str | None = None) -> str:
     parts = [
         "Accuracy in percent, Lumos's metrics (lumos-reference §5.3): maths exact string match (strict) "
         "and numeric match, StrategyQA yes/no accuracy, HotpotQA SQuAD EM and F1; InterCode-SQL "
-        "success rate (reward 1) and mean reward.\n",
+        "success rate (reward 1) and mean reward; MiniWoB++ success rate (raw reward 1), mean raw "
+        "reward and mean time-decayed reward.\n",
         comparison(summaries),
     ]
     if any(s.get("by_group") for s in summaries):

@@ -32,7 +32,7 @@ def default_out(benchmark: str, formulation: str, model: str, data: Path, profil
     the short names; another file or profile gets its own trace rather than resuming a different run.
     """
     name = f"{benchmark}-{formulation}-{model}"
-    if data.stem != "dev":
+    if data.stem not in ("dev", benchmark):  # miniwob has no file
         name += f"-{data.stem}"
     if profile != "instruct":
         name += f"-{profile}"
@@ -49,8 +49,7 @@ def command_line(benchmark: str, args: Mapping[str, Any], defaults: Mapping[str,
         "lumos",
         "eval",
         benchmark,
-        "--data",
-        str(args["data"]),
+        *(["--data", str(args["data"])] if args.get("data") else []),
         "--formulation",
         str(args["formulation"]),
     ]

@@ -249,3 +249,41 @@ def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(default_model
         assert int(action["args"].split(",")[0]) in on_page or not action["ok"]
     assert (state["answer"] or "").startswith("raw reward") or state["error"]
     assert web_domain.close(environment) is None  # the answer node closed the browser
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monkeypatch, tmp_path, capsys):
+    planner = scripted(
+        "Subgoal 1: Focus into the textbox.",
+        "Yes, I will stop planning.",
+        "Subgoal 1: Focus into the textbox.",
+        "Yes, I will stop planning.",
+        "Yes, I will stop planning.",  # the third episode: the planner gives up at once
+    )
+    grounder = scripted("R1 = CLICK(4)", "R1 = CLICK(4)")
+    serve_graphs(monkeypatch, iterative.build(models=ScriptedModels(planner, grounder)).compile())
+    out = tmp_path / "miniwob.jsonl"
+    argv = ["eval", "miniwob", "--tasks", "focus-text", "--episodes", "3", "--seed", "100", "--out", str(out)]
+    assert cli.main(argv) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [f"miniwob/focus-text-v1?seed={s}" for s in (100, 101, 102)]
+    assert [r["reward"] for r in rows] == [1.0, 1.0, 0.0] and [r["steps"] for r in rows] == [1, 1, 0]
+    assert rows[0]["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text id=tt")
+    assert "stopped before the episode ended" in rows[2]["error"]
+    assert not web_domain._SESSIONS  # every episode's browser closed, also the one that failed
+    summary = json.loads(out.with_suffix(".summary.json").read_text())
+    assert summary["metrics"]["success"] == pytest.approx(2 / 3) and summary[
+        "steps_per_example"
+    ] == pytest.approx(2 / 3)
+    assert summary["by_group"]["focus-text"]["examples"] == 3
+    assert (
+        summary["command"].startswith("lumos eval miniwob --formulation iterative")
+        and "--seed 100" in summary["command"]
+    )
+    assert "MiniWoB++" in out.with_suffix(".md").read_text()
+    capsys.readouterr()
+    # the exemplars' seeds are refused: an evaluated page must not be a shown one
+    assert cli.main([*argv[:6], "--seed", "998", "--out", str(tmp_path / "x.jsonl")]) == 2
+    assert "episode seeds must lie in 0..999" in capsys.readouterr().err

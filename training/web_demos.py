@@ -14,7 +14,7 @@ from domains import web as web_domain
 from nodes.domain import Annotation
 from tools import web
 
-TRAIN_SEEDS = range(1000, 2000)  # demonstrations; evaluation seeds are below 1000
+TRAIN_SEEDS = web_domain.TRAIN_SEEDS  # demonstrations; evaluation seeds are below 1000
 Step = tuple[str, str, int, str]  # (subgoal, action, element ref, text)
 Policy = Callable[[web.Page, dict[str, str], int], Step | None]
 
