@@ -244,4 +244,7 @@ DOMAIN = Domain(
     ground_sees_results=True,
     frame_task=frame_task,
     environment_help="the MiniWoB++ task and seed: miniwob/<task>-v1?seed=<n>",
+    # Lumos-O must ground each subgoal on the page its turn finds, and the baselines must act step
+    # by step: neither is built for the web yet, so they are refused rather than run wrongly
+    formulations=frozenset({"iterative"}),
 )

@@ -282,7 +282,7 @@ SPECS: dict[str, Spec] = {
             "miniwob",
             "web",
             ("success", "reward", "decayed_reward"),
-            lambda row: Example(**row),
+            lambda row: cast(Example, row),  # rows are episodes already (``episodes``)
             _web_score,
             frame=_web_frame,
             release=_web_release,

@@ -34,8 +34,13 @@ def compiled(formulation: str) -> CompiledLumosGraph:
 
 def pipeline(formulation: str, context: Context) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the graph that runs ``formulation`` under ``context``, inside the wrapper it asks for."""
+    from domains import DOMAINS
     from graphs import crosscheck, voting
 
+    domain = DOMAINS.get(context.domain)
+    if domain is not None and domain.formulations is not None and formulation not in domain.formulations:
+        runs = ", ".join(sorted(domain.formulations))
+        raise ValueError(f"the {domain.name} domain runs under {runs} only, not {formulation}")
     inner = compiled(formulation)
     if isinstance(context, voting.VotingContext) and context.votes > 1:
         return voting.compiled(inner)

@@ -69,6 +69,8 @@ class Domain:
     # what the CLI and the benchmark readers do to a typed task before the run (SQL adds the schema)
     frame_task: TaskFraming = as_given
     environment_help: str = ""  # what a task's ``environment`` names; empty: the domain takes none
+    # the formulations and baselines it runs under; None: every one (graphs/pipeline.FORMULATIONS)
+    formulations: frozenset[str] | None = None
 
     @property
     def prompt_family(self) -> str:

@@ -287,3 +287,7 @@ def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monke
     # the exemplars' seeds are refused: an evaluated page must not be a shown one
     assert cli.main([*argv[:6], "--seed", "998", "--out", str(tmp_path / "x.jsonl")]) == 2
     assert "episode seeds must lie in 0..999" in capsys.readouterr().err
+    # Lumos-O and the baselines are not built for pages that change: refused, not run wrongly
+    assert cli.main([*argv[:6], "--formulation", "onetime", "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert "the web domain runs under iterative only, not onetime" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()
