@@ -124,10 +124,13 @@ def parse_args(name: str, args: str) -> tuple[int, str]:
     return number, text
 
 
+ENDED = "The episode ended:"
+
+
 def outcome(page: webtool.Page) -> str:
     """Return what an action left: the next page, or how the episode ended."""
     if page.done:
-        return f"The episode ended: raw reward {page.raw_reward:g}, reward {page.reward:.2f}."
+        return f"{ENDED} raw reward {page.raw_reward:g}, reward {page.reward:.2f}."
     return "The page:\n" + webtool.render(page)
 
 
@@ -244,7 +247,8 @@ DOMAIN = Domain(
     ground_sees_results=True,
     frame_task=frame_task,
     environment_help="the MiniWoB++ task and seed: miniwob/<task>-v1?seed=<n>",
-    # Lumos-O must ground each subgoal on the page its turn finds, and the baselines must act step
-    # by step: neither is built for the web yet, so they are refused rather than run wrongly
-    formulations=frozenset({"iterative"}),
+    # CoT has no actions to take on a page: refused rather than run as a text answer
+    formulations=frozenset({"iterative", "onetime", "integrated", "direct"}),
+    interactive=True,  # Lumos-O grounds each subgoal on its page; the baselines act step by step
+    ended=lambda observation: observation.startswith(ENDED),
 )

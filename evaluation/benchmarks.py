@@ -17,6 +17,9 @@ summary breaks success down by); a prediction is a query, scored by running it a
 on the read-only database with InterCode's reward (``tools/sql.py``). MiniWoB++ examples are
 episodes (a task and a seed) rather than rows of a file; each is framed when its run starts (the
 browser opens then, and closes when the run ends) and scored by the reward the episode ended with.
+
+Longer than 300 lines because the benchmarks share one table of specs, and reading each beside
+the others is what keeps their rules consistent.
 """
 
 import re

@@ -1,5 +1,8 @@
 """Lumos-O: plan every subgoal at once, ground them all, execute, answer.
 
+A domain acting on a live environment (web) grounds and executes the plan one subgoal at a time,
+each against the page the last one left (``Domain.interactive``).
+
 A run that asks the planner to plan under a step-by-step solution (``plan_reasoning="steps"``)
 starts at ``solve``, which writes it (``nodes/reason.py``); every other run starts at ``plan``.
 """
@@ -8,6 +11,7 @@ from langgraph.graph import END, START
 
 from graphs.binding import DomainChoice, LumosGraph, Tools, bound_nodes, new_builder, resolve
 from graphs.routes import (
+    route_after_execute_plan,
     route_after_ground,
     route_after_plan,
     route_after_review,
@@ -27,7 +31,7 @@ def build(
     builder.add_conditional_edges("plan", route_after_plan)
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only
     builder.add_conditional_edges("ground", route_after_ground)
-    builder.add_edge("execute", "answer")
+    builder.add_conditional_edges("execute", route_after_execute_plan)  # web: next subgoal's turn
     builder.add_edge("answer", END)
     return builder
 

@@ -3,14 +3,16 @@
 ``compiled(formulation)`` is the plain compiled graph (what ``langgraph.json`` serves and
 ``lumos graph`` draws). ``pipeline(formulation, context)`` is what ``lumos run`` and ``lumos eval``
 run: the formulation wrapped in voting (``VotingContext.votes`` > 1) or cross-checking (``plan_retries``).
+On an interactive domain the integrated and direct baselines are their step-by-step graphs.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from langgraph.graph.state import CompiledStateGraph
 
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
+from nodes.step import StepStyle
 
 FORMULATIONS = ("iterative", "onetime", "cot", "direct", "integrated")  # the last three are baselines
 
@@ -32,6 +34,18 @@ def compiled(formulation: str) -> CompiledLumosGraph:
     return graph
 
 
+def stepwise(style: str) -> CompiledLumosGraph:
+    """Return the compiled step-by-step baseline (``integrated`` or ``direct``) of interactive domains."""
+    from graphs.baselines import build_stepwise
+
+    if style not in _STEPWISE:
+        _STEPWISE[style] = build_stepwise(cast(StepStyle, style)).compile(name=f"{style}-stepwise")
+    return _STEPWISE[style]
+
+
+_STEPWISE: dict[str, CompiledLumosGraph] = {}
+
+
 def pipeline(formulation: str, context: Context) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Return the graph that runs ``formulation`` under ``context``, inside the wrapper it asks for."""
     from domains import DOMAINS
@@ -41,6 +55,8 @@ def pipeline(formulation: str, context: Context) -> CompiledStateGraph[Any, Any,
     if domain is not None and domain.formulations is not None and formulation not in domain.formulations:
         runs = ", ".join(sorted(domain.formulations))
         raise ValueError(f"the {domain.name} domain runs under {runs} only, not {formulation}")
+    if domain is not None and domain.interactive and formulation in ("integrated", "direct"):
+        return stepwise(formulation)
     inner = compiled(formulation)
     if isinstance(context, voting.VotingContext) and context.votes > 1:
         return voting.compiled(inner)

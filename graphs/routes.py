@@ -36,6 +36,23 @@ def route_after_ground(state: LumosState) -> Literal["execute", "answer"]:
     return "answer" if state.get("error") else "execute"
 
 
+def route_after_step(state: LumosState) -> Literal["execute", "answer"]:
+    """A step-by-step baseline: execute the step's actions unless the model stopped or failed."""
+    return "answer" if state.get("error") or state.get("stop_reason") else "execute"
+
+
 def route_after_execute(state: LumosState) -> Literal["plan", "answer"]:
-    """Plan the next subgoal (Lumos-I) unless the tools could not run at all."""
-    return "answer" if state.get("error") else "plan"
+    """Plan the next subgoal (Lumos-I) unless the tools could not run or the environment ended."""
+    return "answer" if state.get("error") or state.get("stop_reason") else "plan"
+
+
+def route_after_execute_plan(state: LumosState) -> Literal["ground", "answer"]:
+    """Lumos-O: ground the plan's next subgoal when the domain grounds them one at a time, else answer.
+
+    A plan grounded at once records no per-subgoal results; one grounded subgoal by subgoal records
+    one per executed subgoal, so the plan has subgoals left while it has fewer results than subgoals.
+    """
+    if state.get("error") or state.get("stop_reason"):
+        return "answer"
+    results = len(state.get("subgoal_results", []))
+    return "ground" if 0 < results < len(state.get("subgoals", [])) else "answer"

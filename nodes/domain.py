@@ -71,6 +71,12 @@ class Domain:
     environment_help: str = ""  # what a task's ``environment`` names; empty: the domain takes none
     # the formulations and baselines it runs under; None: every one (graphs/pipeline.FORMULATIONS)
     formulations: frozenset[str] | None = None
+    # it acts on a live environment whose state each action changes (a web page): Lumos-O grounds
+    # one subgoal at a time, each against what the last one left, and the integrated and direct
+    # baselines act step by step (graphs/baselines.build_stepwise) instead of in one pass
+    interactive: bool = False
+    # whether an action's observation says the environment has ended (the run then stops acting)
+    ended: Callable[[str], bool] = lambda observation: False
 
     @property
     def prompt_family(self) -> str:

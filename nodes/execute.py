@@ -11,6 +11,7 @@ from nodes import protocol
 from nodes.context import Context, context_of
 from nodes.domain import Domains, domain_for
 from nodes.events import emit, result_event
+from nodes.ground import subgoal_in_turn
 from nodes.prompts import Formulation
 from nodes.state import ExecutedAction, LumosState, failure
 from tools import MemoryTool, Toolbox
@@ -81,9 +82,12 @@ def execute(
     subgoals = state.get("subgoals", [])
     current = subgoals[-1] if subgoals else ""
     memory = dict(state.get("memory", {}))
-    subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
+    subgoal = subgoal_in_turn(state, formulation, domain)
+    if 0 < subgoal <= len(subgoals):  # a direct step has no subgoal
+        current = subgoals[subgoal - 1]
     executed: list[ExecutedAction] = []
     written: dict[str, str] = {}
+    ended = False
     for action in state.get("pending", []):
         values, ok = run_action(action, memory, tools, current)
         assigned = dict(zip(action["outputs"], values, strict=True))
@@ -91,8 +95,12 @@ def execute(
         written |= assigned
         executed.append(ExecutedAction(**action, subgoal=subgoal, observation="; ".join(values), ok=ok))
         emit(runtime, result_event(action, subgoal=subgoal, observation=executed[-1]["observation"], ok=ok))
+        if ended := ok and domain.ended(executed[-1]["observation"]):
+            break  # the environment is over: actions grounded after this one have nothing to act on
     update: dict[str, Any] = {"actions": executed, "memory": written, "pending": []}
-    if formulation == "iterative":
+    if subgoal:
         # Lumos feeds back the value of the subgoal's last action
         update["subgoal_results"] = [executed[-1]["observation"] if executed else "nothing"]
+    if ended:
+        update["stop_reason"] = "environment"
     return update

@@ -1,7 +1,7 @@
 """Grounding module: turn the newest subgoal (Lumos-I) or the whole plan (Lumos-O) into actions."""
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 
@@ -35,6 +35,19 @@ def variables_assigned(state: LumosState) -> int:
         if protocol.VARIABLE.fullmatch(name)
     ]
     return max(indices, default=0)
+
+
+def subgoal_in_turn(state: LumosState, formulation: Formulation, domain: Domain) -> int:
+    """Return the 1-based subgoal the next grounding or execution is for; 0 for a whole Lumos-O plan.
+
+    Lumos-I runs its newest subgoal. A Lumos-O plan in a domain that grounds each subgoal on what
+    the last one left runs the first subgoal with no executed result yet.
+    """
+    if formulation == "iterative":
+        return len(state.get("subgoals", []))
+    if not domain.interactive:
+        return 0
+    return len(state.get("subgoal_results", [])) + 1
 
 
 def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
@@ -105,12 +118,16 @@ def ground(
     """Ask the grounder for the actions of the pending subgoal(s) and queue them for execution."""
     context = context_of(runtime)
     domain = domain_for(state, context, domains)
+    subgoal = subgoal_in_turn(state, formulation, domain)
+    if formulation == "onetime" and subgoal:
+        # one subgoal of a Lumos-O plan, grounded as a Lumos-I turn would be: on the page it finds
+        state = cast(LumosState, {**state, "subgoals": state["subgoals"][:subgoal]})
+        formulation = "iterative"
     try:
         update = read_actions(
             ask(models, context, grounder_request(state, context, formulation, domain)), context, domain
         )
     except ModelCallError as err:
         return failure(str(err))
-    subgoal = len(state["subgoals"]) if formulation == "iterative" else 0
     emit(runtime, *action_events(update.get("pending", []), subgoal=subgoal))
     return update

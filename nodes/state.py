@@ -7,7 +7,8 @@ from typing_extensions import TypedDict
 
 from nodes.protocol import Action
 
-StopReason = Literal["planner", "plan_executed", "max_subgoals", "error"]
+# "environment": an action ended the episode it acted on (a web page said done)
+StopReason = Literal["planner", "plan_executed", "max_subgoals", "environment", "error"]
 
 
 class ExecutedAction(Action):

@@ -218,10 +218,25 @@ def test_mermaid_snapshot_of_every_graph(formulation):
 def test_review_is_the_only_way_into_grounding_besides_plan():
     edges = {(e.source, e.target) for e in iterative.graph.get_graph().edges}
     assert {("plan", "review"), ("review", "ground"), ("review", "answer")} <= edges
-    assert {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"} == {"plan", "review"}
+    # execute -> ground only continues a plan that already passed plan/review (an interactive domain)
+    into_ground = {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"}
+    assert into_ground == {"plan", "review", "execute"}
 
 
 def test_lumos_o_opens_with_the_solve_node_that_steps_reasoning_needs():
     """A run with plan_reasoning steps starts at ``solve``; every other run at ``plan``."""
     edges = {(e.source, e.target) for e in onetime.graph.get_graph().edges}
     assert {("__start__", "solve"), ("__start__", "plan"), ("solve", "plan"), ("solve", "answer")} <= edges
+
+
+def test_lumos_o_grounds_again_only_while_an_interactive_plan_has_subgoals_left():
+    from graphs.routes import route_after_execute, route_after_execute_plan, route_after_step
+
+    plan = {"subgoals": ["a", "b", "c"]}
+    assert route_after_execute_plan({**plan}) == "answer"  # grounded at once: no per-subgoal results
+    assert route_after_execute_plan({**plan, "subgoal_results": ["x"]}) == "ground"
+    assert route_after_execute_plan({**plan, "subgoal_results": ["x", "y", "z"]}) == "answer"
+    ended = {**plan, "subgoal_results": ["x"], "stop_reason": "environment"}
+    assert route_after_execute_plan(ended) == "answer" and route_after_execute(ended) == "answer"
+    assert route_after_execute({**plan, "subgoal_results": ["x"]}) == "plan"
+    assert route_after_step({"stop_reason": "planner"}) == "answer" and route_after_step({}) == "execute"

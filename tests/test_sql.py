@@ -344,10 +344,15 @@ def test_the_harness_scores_sql_by_reward_and_breaks_success_down_by_hardness(ti
     assert [(r["id"], r["reward"], r["correct"]) for r in rows] == [("a", 1.0, True), ("b", -1.0, False)]
     summary = harness.summarize(out, "intercode-sql", "onetime")
     assert summary["metrics"] == {"success": 0.5, "reward": 0.0}
-    assert summary["by_group"] == {
-        "easy": {"examples": 1, "success": 1.0, "reward": 1.0},
-        "hard": {"examples": 1, "success": 0.0, "reward": -1.0},
+    scored = {
+        group: {key: cell[key] for key in ("examples", "success", "reward", "steps")}
+        for group, cell in summary["by_group"].items()
     }
+    assert scored == {
+        "easy": {"examples": 1, "success": 1.0, "reward": 1.0, "steps": 1.0},
+        "hard": {"examples": 1, "success": 0.0, "reward": -1.0, "steps": 1.0},
+    }
+    assert all(cell["seconds"] >= 0 for cell in summary["by_group"].values())
     assert json.loads(out.read_text().splitlines()[0])["environment"] == path
 
 

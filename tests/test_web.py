@@ -16,7 +16,8 @@ from gbnf import Grammar
 
 import cli
 from domains import web as web_domain
-from graphs import iterative
+from graphs import baselines, iterative, onetime, pipeline
+from nodes import step
 from nodes.context import Context
 from tools import web
 from training import web_demos
@@ -147,6 +148,76 @@ def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser
     assert web_domain.close(environment) is None  # the answer node closed it
 
 
+def test_lumos_i_stops_when_the_episode_ends_and_acts_no_further():
+    environment = "miniwob/click-button-v1?seed=4"
+    task = web_input(environment)
+    page = web_domain.session(environment).episode.page
+    button = find(page, "button", dict(page.fields)["target"])
+    # the planner would go on and the grounder wrote a second click: neither is reached
+    planner = scripted("Subgoal 1: Click the button.", "Subgoal 2: Click it again.")
+    grounder = scripted(f"R1 = CLICK({button.ref}); R2 = CLICK({button.ref})")
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(task, context=Context(domain="web"))
+    assert state["stop_reason"] == "environment" and state["answer"].startswith("raw reward 1")
+    assert [a["name"] for a in state["actions"]] == ["CLICK"] and len(planner.prompts) == 1
+    assert state["subgoal_results"][0].startswith("The episode ended: raw reward 1")
+
+
+def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
+    environment = "miniwob/login-user-v1?seed=5"
+    task = web_input(environment)
+    fields = dict(web_domain.session(environment).episode.page.fields)
+    planner = scripted("Subgoal 1: Type the username.; Subgoal 2: Type the password.; Subgoal 3: Press login.")
+    grounder = scripted(
+        f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"
+    )
+    graph = onetime.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(task, context=Context(domain="web"))
+    assert state["error"] is None and state["answer"].startswith("raw reward 1, reward ")
+    assert state["stop_reason"] == "environment" and len(planner.prompts) == 1
+    assert [a["subgoal"] for a in state["actions"]] == [1, 2, 3]
+    # the second turn grounds subgoal 2 alone, on the page the first action left
+    second = grounder.prompts[1][-1].content
+    assert "Subgoal to be grounded: Subgoal 2: Type the password." in second
+    assert f'value="{fields["username"]}"' in second and "Subgoal 3" not in second
+    assert web_domain.close(environment) is None
+
+
+def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
+    environment = "miniwob/enter-text-v1?seed=3"
+    task = web_input(environment)
+    box = find(web_domain.session(environment).episode.page, "input_text")
+    planner = scripted("Subgoal 1: Type the text.")
+    graph = onetime.build(models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))).compile()
+    state = graph.invoke(task, context=Context(domain="web"))
+    assert [a["subgoal"] for a in state["actions"]] == [1] and state["answer"] is None
+    assert "stopped before the episode ended" in state["error"]
+
+
+@pytest.mark.parametrize("style", ["integrated", "direct"])
+def test_the_baselines_act_step_by_step_on_the_page_each_step_leaves(style):
+    environment = "miniwob/login-user-v1?seed=5"
+    task = web_input(environment)
+    fields = dict(web_domain.session(environment).episode.page.fields)
+    lines = [f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"]
+    subgoals = ["Type the username.", "Type the password.", "Press login."]
+    if style == "integrated":
+        lines = [f"Subgoal {k}: {s}\n{line}" for k, (s, line) in enumerate(zip(subgoals, lines, strict=True), 1)]
+    model = scripted(*lines)
+    assert pipeline.pipeline(style, Context(domain="web")).name == f"{style}-stepwise"
+    graph = baselines.build_stepwise(style, models=ScriptedModels(model, scripted())).compile()
+    state = graph.invoke(task, context=Context(domain="web"))
+    assert state["error"] is None and state["answer"].startswith("raw reward 1, reward ")
+    assert state["stop_reason"] == "environment" and state["model_calls"] == 3
+    assert state["subgoals"] == (subgoals if style == "integrated" else [])
+    # each call saw the page the previous step left, and the grammar admits what was written
+    assert f'value="{fields["username"]}"' in model.prompts[1][-1].content
+    step_state = {"task": task["task"], "actions": state["actions"][:1], "subgoal_results": ["x"]}
+    gbnf = step.step_grammar(step_state, Context(domain="web"), web_domain.DOMAIN, style)
+    assert Grammar(gbnf).accepts(lines[1]) and Grammar(gbnf).accepts("Yes, I will stop planning.")
+    assert not Grammar(gbnf).accepts(lines[1].replace("TYPE(10", "TYPE(99"))
+
+
 def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar_refuses():
     environment = "miniwob/click-button-v1?seed=4"
     task = web_input(environment)
@@ -255,11 +326,9 @@ def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(default_model
 
 
 def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monkeypatch, tmp_path, capsys):
-    planner = scripted(
+    planner = scripted(  # the focus click ends an episode, so the planner is not asked after it
         "Subgoal 1: Focus into the textbox.",
-        "Yes, I will stop planning.",
         "Subgoal 1: Focus into the textbox.",
-        "Yes, I will stop planning.",
         "Yes, I will stop planning.",  # the third episode: the planner gives up at once
     )
     grounder = scripted("R1 = CLICK(4)", "R1 = CLICK(4)")
@@ -287,7 +356,8 @@ def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monke
     # the exemplars' seeds are refused: an evaluated page must not be a shown one
     assert cli.main([*argv[:6], "--seed", "998", "--out", str(tmp_path / "x.jsonl")]) == 2
     assert "episode seeds must lie in 0..999" in capsys.readouterr().err
-    # Lumos-O and the baselines are not built for pages that change: refused, not run wrongly
-    assert cli.main([*argv[:6], "--formulation", "onetime", "--out", str(tmp_path / "o.jsonl")]) == 2
-    assert "the web domain runs under iterative only, not onetime" in capsys.readouterr().err
+    # CoT has nothing to act with on a page: refused, not run as a text answer
+    assert cli.main([*argv[:6], "--formulation", "cot", "--out", str(tmp_path / "o.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "the web domain runs under direct, integrated, iterative, onetime only, not cot" in err
     assert not (tmp_path / "o.jsonl").exists()
