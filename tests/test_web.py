@@ -71,6 +71,22 @@ def test_a_wrong_click_fails_the_episode_and_the_rendering_lists_what_can_be_act
     assert page.done and page.raw_reward == -1.0
 
 
+def test_an_episode_outlives_the_pages_own_timer_and_its_reward_decays_against_it():
+    with web.Episode("click-button-v1", seed=1) as episode:
+        page = episode.page
+        assert page is not None and episode.limit_ms == 10_000
+        time.sleep(11)  # past the task's own 10 s: without the lift the page ends it as timed out
+        page = episode.act("CLICK", find(page, "button", dict(page.fields)["target"]).ref)
+    assert page.done and page.raw_reward == 1.0 and page.reward == 0.0 and page.reason != "timed out"
+
+
+def test_the_decayed_reward_is_the_pages_formula_under_the_tasks_own_limit():
+    lifted = 1 - 2_500 / web.EPISODE_MAX_MS  # what the lifted timer gives after 2.5 s
+    assert web.decayed(lifted, 1.0, 10_000) == pytest.approx(0.75)
+    assert web.decayed(lifted, 1.0, 20_000) == pytest.approx(0.875)
+    assert web.decayed(-1.0, -1.0, 10_000) == -1.0 and web.decayed(1.0, 1.0, 10_000) == 1.0
+
+
 def test_bad_references_actions_and_tasks_are_clear_errors():
     with pytest.raises(web.WebError, match="no MiniWoB\\+\\+ task 'miniwob/no-such-task'"):
         web.Episode("no-such-task", seed=0).open()
@@ -313,7 +329,7 @@ def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(default_model
     task = web_input(environment)
     context = Context(domain="web", planner=spec, grounder=spec, max_subgoals=3)
     state = iterative.graph.invoke(task, context=context)
-    assert state["actions"] and state["stop_reason"] in ("planner", "max_subgoals", "error")
+    assert state["actions"] and state["stop_reason"] in ("environment", "planner", "max_subgoals", "error")
     on_page = {int(ref) for ref in re.findall(r"^\[(\d+)\]", task["task"], re.M)}
     for action in state["actions"]:
         assert action["name"] in web_domain.ACTIONS

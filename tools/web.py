@@ -7,8 +7,9 @@ An ``Episode`` owns one browser (Farama's ``miniwob`` package over Selenium and 
 load from ``file://`` inside the wheel; Chromium's background networking is off) and tied to this
 process: chromedriver and Chromium run under ``setpriv --pdeathsig KILL``, so a killed agent
 leaves no browser behind. Each page's JavaScript episode timer is lifted, because a model step
-takes longer than the 10 s it allows; the page's own time-decayed reward is reported next to the
-raw one. Nothing here is imported or started until an episode opens.
+takes longer than the 10 s it allows; the time-decayed reward is reported next to the raw one,
+decayed against the task's own limit as the page would have (``decayed``). Nothing here is
+imported or started until an episode opens.
 """
 
 import dataclasses
@@ -69,7 +70,8 @@ class Page:
     utterance: str
     elements: tuple[Element, ...]
     done: bool = False
-    reward: float = 0.0  # the page's own reward, decayed by elapsed time (0 until done)
+    # MiniWoB++'s reward: raw, decayed by elapsed time over the task's own limit (0 until done)
+    reward: float = 0.0
     raw_reward: float = 0.0  # without the time penalty: 1 solved, -1 failed (0 until done)
     reason: str = ""
     fields: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -129,6 +131,18 @@ def _page(observation: dict[str, Any], info: dict[str, Any], done: bool) -> Page
     )
 
 
+def decayed(lifted: float, raw: float, limit_ms: float) -> float:
+    """Return the reward under the task's own time limit, from the one the lifted timer gave.
+
+    The page decays a time-proportional reward as ``raw * max(0, 1 - elapsed / limit)``; under the
+    lifted limit that gives the elapsed time back, which the task's own limit then decays.
+    """
+    if raw <= 0 or lifted == raw:  # a failure, or a reward the task does not decay
+        return lifted
+    elapsed_ms = (1 - lifted / raw) * EPISODE_MAX_MS
+    return raw * max(0.0, 1 - elapsed_ms / limit_ms)
+
+
 class Episode:
     """One seeded MiniWoB++ episode in its own headless browser."""
 
@@ -136,6 +150,7 @@ class Episode:
         self.task = task if task.startswith("miniwob/") else f"miniwob/{task}"
         self.seed = seed
         self.page: Page | None = None
+        self.limit_ms = 10_000.0  # the task's own episode limit, read from its page on open
         self._env: Any = None
 
     def open(self) -> Page:
@@ -157,8 +172,11 @@ class Episode:
         os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not try to download a driver
         try:
             self._env = gymnasium.make(self.task, render_mode=None)
-            observation, info = self._env.reset(seed=self.seed)
+            self._env.reset(seed=self.seed)  # loads the page, whose first episode has the 10 s timer
+            self.limit_ms = float(self._driver().execute_script("return core.EPISODE_MAX_TIME;"))
+            # the limit is read when an episode starts, so lift it, then start the episode over
             self._driver().execute_script(f"core.EPISODE_MAX_TIME = {EPISODE_MAX_MS};")
+            observation, info = self._env.reset(seed=self.seed)
         except Exception as err:  # selenium and chromedriver raise many kinds
             self.close()
             raise WebError(f"the browser failed to start {self.task}: {type(err).__name__}: {err}") from None
@@ -193,6 +211,7 @@ class Episode:
             ) from None
         done = bool(terminated or truncated)
         page = _page(observation, info, done)
+        page = dataclasses.replace(page, reward=decayed(page.reward, page.raw_reward, self.limit_ms))
         if done and not page.elements:  # a finished episode shows its last page
             page = Page(
                 self.page.utterance, self.page.elements, True, page.reward, page.raw_reward, page.reason
