@@ -19,7 +19,7 @@ from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.conversations import plan_feedback
 from nodes.domain import Annotation, Domain, Domains, domain_for
-from nodes.ground import unknown_actions, variables_assigned
+from nodes.ground import groundings_so_far, unknown_actions, variables_assigned
 from nodes.inputs import invalid_input
 from nodes.integrated import INTEGRATED_INSTRUCTION, parse_integrated
 from nodes.prompts import Turn
@@ -77,16 +77,17 @@ def step_conversation(
 
 
 def steps_so_far(state: LumosState) -> list[tuple[str, str, str]]:
-    """Return each executed step's subgoal (empty for direct), action line and result."""
-    lines: dict[int, list[protocol.Action]] = {}
-    for action in state.get("actions", []):
-        lines.setdefault(action["subgoal"], []).append(
-            protocol.Action(outputs=action["outputs"], name=action["name"], args=action["args"])
-        )
+    """Return each executed step's subgoal (empty for direct), action line and result.
+
+    Every executed step ran at least one action (an output without any is refused), so its action
+    line and its result line up one to one.
+    """
     subgoals = state.get("subgoals", [])
+    lines = groundings_so_far(state)
+    results = state.get("subgoal_results", [])
     return [
-        (subgoals[k - 1] if k <= len(subgoals) else "", protocol.render_actions(lines.get(k, [])), result)
-        for k, result in enumerate(state.get("subgoal_results", []), start=1)
+        (subgoals[k] if k < len(subgoals) else "", line, result)
+        for k, (line, result) in enumerate(zip(lines, results, strict=True))
     ]
 
 
