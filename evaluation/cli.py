@@ -52,6 +52,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "model": model,
         "data": args.data,
         "limit": args.limit,
+        # like --limit, more episodes extend a run (seeds seed..seed+N-1) rather than change it
+        **({"episodes": args.episodes} if benchmark == "miniwob" else {}),
         "seed": args.seed,
         "judge": args.judge,
         "command": command,
@@ -59,7 +61,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "config": {
             "data": str(data.resolve()) if args.data else args.tasks,
             "seed": args.seed,
-            **({"episodes": args.episodes} if benchmark == "miniwob" else {}),
             **dataclasses.asdict(context),
         },
     }
