@@ -158,7 +158,14 @@ def read_baseline(text: str, style: str) -> str | None:
     return None
 
 
-def ground(actions: object, *, assigned: int = 0, max_actions: int = 32, state: object = None) -> str:
+def ground(
+    actions: object,
+    *,
+    assigned: int = 0,
+    max_actions: int = 32,
+    state: object = None,
+    profile: str = "instruct",
+) -> str:
     """Return the grammar of an SQL grounder output: ``R<k> = <statement>`` joined by ``; ``, numbered."""
     first, top = assigned + 1, assigned + max_actions
     rules = [f'root ::= s{first} "\\n"?', 'stmt ::= [A-Za-z(*"`] [^;\\n]*']

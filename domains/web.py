@@ -8,11 +8,10 @@ The graph state holds only JSON: the actions, their outcomes (the rendered pages
 A run resumed in a new process (a durable thread) replays its executed actions on a fresh
 episode with the same seed before it acts again.
 
-Lumos's Mind2Web actions name a candidate list and a query that a cross-encoder ranks
-(``CLICK(Env, QUERY: ...)``); a MiniWoB++ page is small enough to show whole, so the grounder
-names the element itself (``R1 = CLICK(6)``, ``R2 = TYPE(7, keneth)``) and the grammar admits
-only the refs on the current page. The grounding prefix is therefore this project's, in Lumos's
-wording, not Lumos's web prefix.
+The ``lumos`` profile speaks Lumos's own web protocol byte-exact, as its released web checkpoints
+need: Lumos's web grounding prefix, the planner feedback that restates the subgoal as done, and
+actions that name a query rather than an element; the instruct profile's grounder names elements by
+their refs. Both syntaxes and their grammars are in ``domains/web_actions.py``.
 """
 
 import atexit
@@ -21,15 +20,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domains.web_actions import ACTIONS, ground, parse_args, parse_query, ranked_ref
 from models.registry import ModelProvider
-from nodes import grammar
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.state import LumosState
-from tools import Toolbox
+from tools import MemoryTool, Toolbox
 from tools import web as webtool
 
-ACTIONS = frozenset(webtool.ACTIONS)
 TRAIN_SEEDS = range(1000, 2000)  # the exemplars' and demonstrations' episodes; evaluation seeds are below
 DEV_TASKS = (  # the development tasks (issue 20); others are held out for checking what generalises
     "click-button",
@@ -53,7 +51,6 @@ GROUND_PREFIX_WEB = (
     "element [ref]; SELECT(ref, text): Select the option text of the selection box [ref].\n\n"
 )
 _ENVIRONMENT = re.compile(r"(?P<task>(?:miniwob/)?[a-z0-9-]+-v\d+)(?:\?seed=(?P<seed>\d+))?")
-_REF = re.compile(r"^\[(-?\d+)\]", re.M)
 
 
 def parse_environment(environment: str | None) -> tuple[str, int]:
@@ -111,19 +108,6 @@ def _close_all() -> None:
         _SESSIONS.pop(key).episode.close()
 
 
-def parse_args(name: str, args: str) -> tuple[int, str]:
-    """Return the element ref and text of a web action's arguments (``6`` or ``7, keneth``)."""
-    ref, _, text = args.partition(",")
-    try:
-        number = int(ref.strip().strip("[]"))
-    except ValueError:
-        raise ValueError(f"{name} needs an element ref from the page, like {name}(6), not {args!r}") from None
-    text = text.strip().strip("'\"")
-    if name != "CLICK" and not text:
-        raise ValueError(f"{name} needs a text after the element ref: {name}({number}, text)")
-    return number, text
-
-
 ENDED = "The episode ended:"
 
 
@@ -134,14 +118,19 @@ def outcome(page: webtool.Page) -> str:
     return "The page:\n" + webtool.render(page)
 
 
-def _act(opened: Session, name: str, args: str) -> webtool.Page:
-    ref, text = parse_args(name, args)
+def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, int]:
+    """Run one action on the episode; return the page after it and the ref it acted on."""
+    page = opened.episode.page
+    if (query := parse_query(name, args)) is not None and page is not None:
+        ref, text = ranked_ref(page, name, *query), query[1]
+    else:
+        ref, text = parse_args(name, args)
     try:
-        page = opened.episode.act(name, ref, text)
+        after = opened.episode.act(name, ref, text)
     except webtool.WebError as err:
         raise ValueError(str(err)) from None
     opened.applied.append((name, args))
-    return page
+    return after, ref
 
 
 def history(state: LumosState) -> list[tuple[str, str]]:
@@ -161,15 +150,24 @@ def catch_up(opened: Session, done: list[tuple[str, str]]) -> Session:
     return catch_up(opened, done)
 
 
-class WebAction:
-    """One of CLICK, TYPE and SELECT on the run's episode."""
+class WebAction(MemoryTool):
+    """One of CLICK, TYPE and SELECT on the run's episode.
+
+    A memory tool, so that Lumos's environment argument (``R1`` in ``CLICK(R1, QUERY: ...)``)
+    stays a name: it stands for the current page, whose text must not be pasted into the arguments.
+    """
 
     def __init__(self, opened: Session, name: str) -> None:
         self.opened, self.name = opened, name
 
-    def __call__(self, args: str) -> str:
+    def __call__(self, args: str, memory: object = None, subgoal: str = "") -> str:
         """Act on the page; return the page after it (or how the episode ended)."""
-        return outcome(_act(self.opened, self.name, args))
+        before = self.opened.episode.page
+        page, ref = _act(self.opened, self.name, args)
+        if parse_query(self.name, args) is None or before is None:
+            return outcome(page)
+        chosen = next(line for line in webtool.render(before).splitlines() if line.startswith(f"[{ref}] "))
+        return f"{outcome(page)}\n(the query picked {chosen})"
 
 
 def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
@@ -195,36 +193,6 @@ def answer(state: LumosState, context: Context, models: ModelProvider, formulati
     if not page.done:
         return None, "the run stopped before the episode ended (reward 0)"
     return f"raw reward {page.raw_reward:g}, reward {page.reward:.2f}", None
-
-
-def current_refs(state: LumosState | None) -> list[int]:
-    """Return the element refs of the page the run is on: the last action's page, else the task's."""
-    if state is None:
-        return []
-    for action in reversed(state.get("actions", [])):
-        if action["name"] in ACTIONS and action["ok"]:
-            return [int(r) for r in _REF.findall(action["observation"])]
-    return [int(r) for r in _REF.findall(state.get("task", ""))]
-
-
-def ground(
-    actions: object, *, assigned: int = 0, max_actions: int = 8, state: LumosState | None = None
-) -> str:
-    """Return the grammar of a web grounder output: numbered actions on the current page's refs."""
-    refs = current_refs(state)
-    ref_rule = " | ".join(grammar.literal(str(r)) for r in refs) if refs else '"-"? [0-9]+'
-    text = "[^()\\n;,]+"
-    rules = [
-        f'root ::= s{assigned + 1} "\\n"?',
-        f"ref ::= {ref_rule}",
-        f"text ::= {text}",
-        'act ::= "CLICK(" ref ")" | "TYPE(" ref ", " text ")" | "SELECT(" ref ", " text ")"',
-    ]
-    first, top = assigned + 1, assigned + min(max_actions, 8)
-    for k in range(first, top + 1):
-        more = f" ({grammar.literal(grammar.SEPARATOR)} s{k + 1})?" if k < top else ""
-        rules.append(f"s{k} ::= {grammar.literal(f'R{k} = ')} act{more}")
-    return "\n".join(rules) + "\n"
 
 
 # Solved episodes on training seeds, made by training/web_demos.py's DOM-reading policies

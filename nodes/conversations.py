@@ -23,6 +23,8 @@ from nodes.prompts import (
     INSTRUCT_GROUND_REASONING,
     INSTRUCT_PLAN_SOLUTION,
     PLAN_FEEDBACK,
+    PLAN_FEEDBACK_WEB,
+    PLAN_FEEDBACK_WEB_END,
     PLAN_FIRST,
     Formulation,
     Rendering,
@@ -38,6 +40,12 @@ def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
     return PLAN_FEEDBACK.format(index=index, result=result)
 
 
+def web_feedback(subgoal: str) -> str:
+    """Return the web agent's planner feedback: the subgoal restated as done, as Lumos builds it."""
+    done = subgoal[:1].lower() + subgoal[1:]
+    return PLAN_FEEDBACK_WEB.format(done=done).strip(".").strip() + PLAN_FEEDBACK_WEB_END
+
+
 def plan_conversation(
     task: str,
     subgoals: Sequence[str],
@@ -49,6 +57,7 @@ def plan_conversation(
     terse: bool = False,
     reasoning: str | None = None,
     solution: str | None = None,
+    family: str = "",
 ) -> list[Turn]:
     """Return the planner's turns for a task given the subgoals planned and executed so far.
 
@@ -57,7 +66,9 @@ def plan_conversation(
     ``terse`` (the instruct profile) drops the "No, I will keep planning." prefix: chat models
     tend to end their turn right after it, before writing the subgoal. A Lumos-O plan is preceded
     by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
-    follows the task turn (``--plan-reasoning steps``).
+    follows the task turn (``--plan-reasoning steps``). In Lumos's web family (``family``
+    ``web_agent``) the feedback restates the subgoal as done instead of showing its result, except in
+    the instruct profile, whose planner is shown the page each subgoal left.
     """
     first = PLAN_FIRST.format(task=task.strip())
     if solution is not None:
@@ -73,7 +84,10 @@ def plan_conversation(
     for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
         line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
         turns.append(("assistant", line))
-        turns.append(("user", plan_feedback(index, result, rendering=rendering)))
+        if family == "web_agent" and not terse:
+            turns.append(("user", web_feedback(subgoal)))
+        else:
+            turns.append(("user", plan_feedback(index, result, rendering=rendering)))
     if stopped:
         turns.append(("assistant", protocol.STOP_LINE))
     return turns

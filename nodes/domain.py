@@ -37,7 +37,7 @@ Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
 # the run's tools, from its settings and its state (the task's ``environment``, what ran so far)
 ToolboxFactory = Callable[[ModelProvider, Context, LumosState], Toolbox]
 AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
-GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions, state) -> GBNF
+GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions, state, profile) -> GBNF
 TaskFraming = Callable[[str, str | None], str]  # (task, environment) -> the task as the agent sees it
 
 

@@ -102,7 +102,12 @@ def _variables(count: int) -> str:
 
 
 def ground(
-    actions: Collection[str], *, assigned: int = 0, max_actions: int = 32, state: object = None
+    actions: Collection[str],
+    *,
+    assigned: int = 0,
+    max_actions: int = 32,
+    state: object = None,
+    profile: str = "instruct",
 ) -> str:
     """Return the grammar of a grounder output over the domain's action names.
 
@@ -119,8 +124,8 @@ def ground(
     arguments are not checked. ``Output = ...`` ends the output: it is the answer, so nothing after
     it can change it. At most ``max_actions`` new variables are written, and so at most that many
     actions, ``Output`` included: a looping grounder ends its output where the node's limit is.
-    ``state`` (the run so far) is for grammars that depend on it, as the web domain's page does;
-    this one does not read it.
+    ``state`` (the run so far) and ``profile`` (the prompt profile) are for grammars that depend
+    on them, as the web domain's page and Lumos's own web action syntax do; this one reads neither.
     """
     if not actions:
         raise ValueError("a grounder grammar needs at least one action name")

@@ -55,6 +55,11 @@ def unknown_actions(actions: list[protocol.Action], available: Collection[str]) 
     return [a["name"] for a in actions if a["name"] and a["name"] not in available]
 
 
+def speaks_lumos(domain: Domain, context: Context) -> bool:
+    """Return whether the grounder gets Lumos's own text: the lumos profile, in a family Lumos wrote."""
+    return context.profile == "lumos" and domain.prompt_family in prompts.GROUND_PREFIX
+
+
 def grounder_request(
     state: LumosState, context: Context, formulation: Formulation, domain: Domain
 ) -> Request:
@@ -64,8 +69,10 @@ def grounder_request(
         "formulation": formulation,
         "rendering": context.rendering,
         "terse": context.profile == "instruct",
-        "show_results": context.ground_feedback or domain.ground_sees_results,
-        "prefix": domain.ground_prefix or None,
+        # released checkpoints need Lumos's text: its prefix, and results only where its script shows them
+        "show_results": context.ground_feedback
+        or (domain.ground_sees_results and not speaks_lumos(domain, context)),
+        "prefix": None if speaks_lumos(domain, context) else domain.ground_prefix or None,
     }
     turns = conversations.ground_conversation(
         state["task"],
@@ -80,7 +87,11 @@ def grounder_request(
     gbnf = None
     if grammar.is_constrained(context):
         gbnf = domain.ground_grammar(
-            domain.actions, assigned=variables_assigned(state), max_actions=context.max_actions, state=state
+            domain.actions,
+            assigned=variables_assigned(state),
+            max_actions=context.max_actions,
+            state=state,
+            profile=context.profile,
         )
     return Request(
         "grounder", context.grounder, turns, prompts.INSTRUCT_GROUND_SYSTEM, examples, grammar=gbnf

@@ -54,6 +54,7 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
         rendering=context.rendering,
         terse=terse,
         solution=state.get("reasoning"),
+        family=domain.prompt_family,
     )
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.

@@ -22,6 +22,9 @@ Rendering = Literal["eval", "train"]
 PLAN_PREFIX = "Please provide a reasonable subgoal-based plan to solve the given task.\n"
 PLAN_FIRST = PLAN_PREFIX + "Task: {task}; Initial Environment Description: None."
 PLAN_FEEDBACK = "The executed result for Subgoal {index} is {result}. Should we stop planning?"
+# the web agent's feedback restates the subgoal as done (data/process_for_train.py, collect_plan_data)
+PLAN_FEEDBACK_WEB = "We have already {done}"
+PLAN_FEEDBACK_WEB_END = ". Should we stop planning?"
 
 GROUND_PREFIX_COMPLEX_QA = "Please ground the given subgoal to corresponding executable actions for solving the given task. The grounded actions must be the one in available action list.\n\nThe available action list is 'KnowledgeQuery', 'ParagraphRetrieve', 'QA', 'Calculator', and 'Code'.\nCalculator(formula): Calculate the input formula; KnowledgeQuery(query): Capture the relevant webpages according to the query; ParagraphRetrieve(context, query): Given a query, retrieve the most relevant paragraphs from the given context; QA(context, query): Given context, answer the given query; Calculator(formula): Calculate the input formula; Code(pseudo_code): Generate a Python function that corresponds to the pseudo code.\n\n"  # noqa: E501
 

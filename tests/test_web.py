@@ -17,7 +17,7 @@ from gbnf import Grammar
 import cli
 from domains import web as web_domain
 from graphs import baselines, iterative, onetime, pipeline
-from nodes import step
+from nodes import prompts, step
 from nodes.context import Context
 from tools import web
 from training import web_demos
@@ -162,6 +162,35 @@ def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser
     assert state["actions"][-1]["observation"].startswith("The episode ended: raw reward 1")
     assert f'value="{fields["username"]}"' in planner.prompts[1][-1].content  # the planner saw the page
     assert web_domain.close(environment) is None  # the answer node closed it
+
+
+def test_the_lumos_profile_speaks_lumos_web_protocol_and_its_queries_pick_the_elements():
+    environment = "miniwob/login-user-v1?seed=5"
+    task = web_input(environment)
+    fields = dict(web_domain.session(environment).episode.page.fields)
+    planner = scripted(
+        "Subgoal 1: Type the username.",
+        "No, I will keep planning. Subgoal 2: Type the password.",
+        "No, I will keep planning. Subgoal 3: Click the login button.",
+        "Yes, I will stop planning.",
+    )
+    grounder = scripted(
+        f"R1 = TYPE(Env, QUERY: Type the username, TEXT: {fields['username']})",
+        f"R2 = TYPE(R1, QUERY: Type the password, TEXT: {fields['password']})",
+        "R3 = CLICK(R2, QUERY: Click the login button)",
+    )
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(task, context=Context(domain="web", profile="lumos"))
+    assert state["error"] is None and state["answer"].startswith("raw reward 1, reward ")
+    # the username's label shares the query's word; the text field is what TYPE acts on
+    assert state["actions"][0]["observation"].endswith("(the query picked [7] input_text id=username)")
+    # Lumos's web turns, byte-exact: the feedback restates the subgoal, the grounder sees no page
+    assert planner.prompts[1][-1].content == "We have already type the username. Should we stop planning?"
+    assert grounder.prompts[0][0].content.startswith(prompts.GROUND_PREFIX_WEB_AGENT + "Task: ")
+    assert grounder.prompts[1][-1].content == "Subgoal to be grounded: Subgoal 2: Type the password."
+    gbnf = Grammar(web_domain.ground(web_domain.ACTIONS, assigned=1, state=task, profile="lumos"))
+    assert gbnf.accepts("R2 = CLICK(R1, QUERY: Click the login button)")
+    assert not gbnf.accepts("R2 = CLICK(11)")
 
 
 def test_lumos_i_stops_when_the_episode_ends_and_acts_no_further():

@@ -1,10 +1,10 @@
 """Turn annotated tasks into the planner's and grounder's training conversations, as Lumos lays them out.
 
 The turns come from the same builders the agent prompts with (``nodes.prompts``, training rendering),
-so a fine-tuned module sees at inference exactly the text it was trained on. Two pieces exist only
-in training data and are added here verbatim from Lumos: the web agent's planner feedback restates
-the subgoal (``data/process_for_train.py``), and the training text closes each assistant turn with
-the EOS token (``model/finetune.py::encode_with_messages_format``; lumos-reference §2.2).
+so a fine-tuned module sees at inference exactly the text it was trained on (the web agent's planner
+feedback, which restates the subgoal, included). One piece exists only in training data and is added
+here verbatim from Lumos: the training text closes each assistant turn with the EOS token
+(``model/finetune.py::encode_with_messages_format``; lumos-reference §2.2).
 """
 
 from typing import Literal
@@ -16,9 +16,6 @@ from training.records import Conversation, Message, Record
 Module = Literal["plan", "ground"]
 EOS = "</s>"  # Lumos's tokenizer.eos_token; a single special token in every model we train
 
-# verbatim: lumos data/process_for_train.py (collect_plan_data, web_agent)
-WEB_FEEDBACK = "We have already {done}"
-WEB_FEEDBACK_END = ". Should we stop planning?"
 
 
 def _messages(turns: list[Turn]) -> list[Message]:
@@ -30,12 +27,6 @@ def _messages(turns: list[Turn]) -> list[Message]:
     return messages
 
 
-def web_feedback(subgoal: str) -> str:
-    """Return the web agent's planner feedback: the subgoal restated as done."""
-    done = subgoal[:1].lower() + subgoal[1:]
-    return WEB_FEEDBACK.format(done=done).strip(".").strip() + WEB_FEEDBACK_END
-
-
 def plan_messages(record: Record, formulation: Formulation) -> list[Message]:
     """Return the planner's training conversation for an annotated task."""
     turns = conversations.plan_conversation(
@@ -45,10 +36,8 @@ def plan_messages(record: Record, formulation: Formulation) -> list[Message]:
         formulation=formulation,
         rendering="train",
         stopped=True,
+        family=record["domain"],
     )
-    if record["domain"] == "web_agent" and formulation == "iterative":
-        for k, subgoal in enumerate(record["subgoals"]):
-            turns[2 + 2 * k] = ("user", web_feedback(subgoal))  # turns: task, then (subgoal, feedback) pairs
     return _messages(turns)
 
 

@@ -1,0 +1,122 @@
+"""The web domain's two action syntaxes: how a grounder names what it acts on, and their grammars.
+
+The instruct profile names an element of the current page by its ref (``R1 = CLICK(6)``,
+``R2 = TYPE(7, keneth)``), and the grammar admits only the refs the page has. The ``lumos``
+profile writes Lumos's own web actions, which name the environment and a query
+(``R2 = CLICK(R1, QUERY: Click the okay button)``, ``TYPE(Env, QUERY: ..., TEXT: ...)``); the
+executor picks the element the query describes best. Lumos ranks Mind2Web candidates with
+MindAct's cross-encoder, which cannot be had here: the page's elements that can take the action
+are ranked by BM25 over their rendered lines (``tools/retrieval.Ranker``).
+"""
+
+import re
+
+from nodes import grammar
+from nodes.state import LumosState
+from tools import web as webtool
+from tools.retrieval import Ranker
+
+ACTIONS = frozenset(webtool.ACTIONS)
+
+_QUERY = re.compile(r",\s*QUERY:\s*(?P<query>.*?)(?:,\s*TEXT:\s*(?P<text>.*))?$", re.S)
+# Lumos's SELECT query names the option too (eval/mind2web/run_eval.py)
+SELECT_HINT = " The option contents should be close to '{text}'."
+_REF = re.compile(r"^\[(-?\d+)\]", re.M)
+
+
+def parse_query(name: str, args: str) -> tuple[str, str] | None:
+    """Return the query and text of Lumos's form of a web action (``Env, QUERY: q, TEXT: t``), or None."""
+    found = _QUERY.search(args)
+    if found is None:
+        return None
+    query, text = found["query"].strip(), (found["text"] or "").strip().strip("'\"")
+    if not query:
+        raise ValueError(f"{name} needs a query after QUERY:, like {name}(Env, QUERY: the okay button)")
+    if name != "CLICK" and not text:
+        raise ValueError(f"{name} needs a text: {name}(Env, QUERY: ..., TEXT: ...)")
+    return query, text
+
+
+_UNTYPED = frozenset({"input_checkbox", "input_radio", "input_button", "input_submit", "input_reset"})
+
+
+def takes(name: str, tag: str) -> bool:
+    """Return whether an element of this tag can take the action: text for TYPE, a list for SELECT."""
+    if name == "TYPE":
+        return tag == "textarea" or (tag.startswith("input_") and tag not in _UNTYPED)
+    return tag == "select" if name == "SELECT" else True
+
+
+def ranked_ref(page: webtool.Page, name: str, query: str, text: str) -> int:
+    """Return the ref of the page element a query describes best (BM25 over the rendered lines).
+
+    Only elements that can take the action compete (a text field for TYPE, a list for SELECT)
+    when the page has any: a label that shares the query's words is not where text goes.
+    """
+    lines = [line for line in webtool.render(page).splitlines() if _REF.match(line)]
+    if not lines:
+        raise ValueError("the page has no element to act on")
+    lines = [line for line in lines if takes(name, line.split()[1])] or lines
+    if name == "SELECT":
+        query += SELECT_HINT.format(text=text)
+    try:
+        best = Ranker(lines).top(query, 1)[0]
+    except ValueError:  # no element has a word: the first one, as a ranker without evidence would
+        best = 0
+    found = _REF.match(lines[best])
+    assert found is not None  # every line kept starts with its ref
+    return int(found[1])
+
+
+def parse_args(name: str, args: str) -> tuple[int, str]:
+    """Return the element ref and text of a web action's arguments (``6`` or ``7, keneth``)."""
+    ref, _, text = args.partition(",")
+    try:
+        number = int(ref.strip().strip("[]"))
+    except ValueError:
+        raise ValueError(f"{name} needs an element ref from the page, like {name}(6), not {args!r}") from None
+    text = text.strip().strip("'\"")
+    if name != "CLICK" and not text:
+        raise ValueError(f"{name} needs a text after the element ref: {name}({number}, text)")
+    return number, text
+
+
+def current_refs(state: LumosState | None) -> list[int]:
+    """Return the element refs of the page the run is on: the last action's page, else the task's."""
+    if state is None:
+        return []
+    for action in reversed(state.get("actions", [])):
+        if action["name"] in ACTIONS and action["ok"]:
+            return [int(r) for r in _REF.findall(action["observation"])]
+    return [int(r) for r in _REF.findall(state.get("task", ""))]
+
+
+def ground(
+    actions: object,
+    *,
+    assigned: int = 0,
+    max_actions: int = 8,
+    state: LumosState | None = None,
+    profile: str = "instruct",
+) -> str:
+    """Return the grammar of a web grounder output: numbered actions on the current page.
+
+    The instruct profile names elements by the refs the current page has; the lumos profile
+    writes Lumos's own form, an environment variable and a query (``CLICK(R1, QUERY: ...)``).
+    """
+    refs = current_refs(state)
+    ref_rule = " | ".join(grammar.literal(str(r)) for r in refs) if refs else '"-"? [0-9]+'
+    text = "[^()\\n;,]+"
+    if profile == "lumos":
+        act = (
+            'act ::= "CLICK(" env ", QUERY: " text ")" | "TYPE(" env ", QUERY: " text ", TEXT: " text ")"'
+            ' | "SELECT(" env ", QUERY: " text ", TEXT: " text ")"\nenv ::= "Env" | "R" [1-9] [0-9]*'
+        )
+    else:
+        act = 'act ::= "CLICK(" ref ")" | "TYPE(" ref ", " text ")" | "SELECT(" ref ", " text ")"'
+    rules = [f'root ::= s{assigned + 1} "\\n"?', f"ref ::= {ref_rule}", f"text ::= {text}", act]
+    first, top = assigned + 1, assigned + min(max_actions, 8)
+    for k in range(first, top + 1):
+        more = f" ({grammar.literal(grammar.SEPARATOR)} s{k + 1})?" if k < top else ""
+        rules.append(f"s{k} ::= {grammar.literal(f'R{k} = ')} act{more}")
+    return "\n".join(rules) + "\n"
