@@ -228,3 +228,37 @@ def reasoning_of(exemplar: Annotation) -> str:
     if not exemplar.get("reasoning"):
         raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
     return exemplar["reasoning"]
+
+
+def mind2web_plan_turns(task: str, done: Sequence[str]) -> list[Turn]:
+    """Return Lumos's teacher-forced Mind2Web planner turns: the task, then each gold step as done.
+
+    Lumos's eval (``eval/mind2web/run_eval.py``) extends the planner prompt with the gold history
+    phrased as subgoals (``done``), not with the model's own: ``Subgoal i: <step>`` and the feedback
+    ``We have already <step>. Should we stop planning?``, with no "keep planning" prefix.
+    """
+    turns: list[Turn] = [("user", PLAN_FIRST.format(task=task.strip()))]
+    for index, step in enumerate(done, start=1):
+        turns.append(("assistant", protocol.render_subgoal(index, step)))
+        turns.append(
+            ("user", PLAN_FEEDBACK_WEB.format(done=step[:1].lower() + step[1:]) + PLAN_FEEDBACK_WEB_END)
+        )
+    return turns
+
+
+def mind2web_ground_turns(task: str, shown: Sequence[str], groundings: Sequence[str]) -> list[Turn]:
+    """Return Lumos's Mind2Web grounder turns: each planner output shown, answered by its grounding.
+
+    ``shown`` holds each step's planner output after its "No, I will keep planning." (Lumos shows
+    it as written, ``Subgoal k: ...`` included); the last one without a grounding is grounded now.
+    """
+    turns: list[Turn] = []
+    for index, subgoal in enumerate(shown):
+        if index == 0:
+            prefix = GROUND_PREFIX["web_agent"]
+            turns.append(("user", GROUND_FIRST.format(prefix=prefix, task=task.strip(), subgoal=subgoal)))
+        else:
+            turns.append(("user", GROUND_NEXT.format(subgoal=subgoal)))
+        if index < len(groundings):
+            turns.append(("assistant", groundings[index]))
+    return turns
