@@ -23,7 +23,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.task is not None and (problem := task_problem(args.task)):
         raise ValueError(problem)
     context = context_from(args)
-    environment = args.env
+    environment = seeded(args.env, args.seed, context)
     if args.task is None and environment is not None and args.thread is None:
         args.task = ""  # a web page says its own task
     if args.task is not None:
@@ -77,6 +77,20 @@ def framed(task: str, environment: str | None, context: Context) -> str:
         takers = ", ".join(name for name, d in DOMAINS.items() if d.environment_help)
         raise ValueError(f"the {domain.name} domain runs against no environment (--env is for: {takers})")
     return domain.frame_task(task, environment)
+
+
+def seeded(environment: str | None, seed: int | None, context: Context) -> str | None:
+    """Return the environment with ``--seed`` applied, or raise ValueError when it cannot take one."""
+    from domains import DOMAINS
+
+    if seed is None:
+        return environment
+    domain = DOMAINS[context.domain]
+    if domain.seeded is None:
+        raise ValueError(f"--seed picks an episode of a web environment; the {domain.name} domain has none")
+    if environment is None:
+        raise ValueError("--seed needs the environment it seeds: --env miniwob/<task>-v1")
+    return domain.seeded(environment, seed)
 
 
 def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
@@ -169,7 +183,11 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     run.add_argument(
         "--env",
         metavar="ENVIRONMENT",
-        help="what the task runs against: for --domain sql, its database (an InterCode name or .sqlite path)",
+        help="what the task runs against: for --domain sql, its database (an InterCode name or .sqlite "
+        "path); for --domain web, the MiniWoB++ task (miniwob/click-button-v1)",
+    )
+    run.add_argument(
+        "--seed", type=int, help="web: the episode's seed (the same seed shows the same page; default 0)"
     )
     run.add_argument(
         "--thread",

@@ -37,6 +37,17 @@ def say(text: str = "", **kwargs: Any) -> None:
     print(safe(text), **kwargs)
 
 
+SHOWN_LINES = 24  # lines of an observation the live stream prints (a web page and its change)
+
+
+def shown(text: str, width: int = 160) -> str:
+    """Return an observation as the live stream prints it: its first lines indented under the action."""
+    lines = [line if len(line) <= width else line[: width - 1] + "…" for line in text.splitlines() or [""]]
+    more = len(lines) - SHOWN_LINES
+    body = "\n".join([lines[0], *(f"          {line}" for line in lines[1:SHOWN_LINES])])
+    return body + (f"\n          (+{more} more lines)" if more > 0 else "")
+
+
 def brief(text: str, width: int = 160) -> str:
     """Return an observation shortened for the terminal: its first line, and how many more there are."""
     lines = text.splitlines() or [""]
@@ -57,7 +68,7 @@ def show_event(event: Mapping[str, Any]) -> None:
         say(f"[ground]  {event['action']}")
     elif kind == "result":
         mark = "" if event["ok"] else "  (failed)"
-        say(f"[execute] {event['action']} -> {brief(event['observation'])}{mark}")
+        say(f"[execute] {event['action']} -> {shown(event['observation'])}{mark}")
     sys.stdout.flush()
 
 

@@ -64,11 +64,20 @@ def parse_environment(environment: str | None) -> tuple[str, int]:
     return task, int(found["seed"] or 0)
 
 
+def seeded(environment: str, seed: int) -> str:
+    """Return the environment's episode with this seed (``lumos run --seed``)."""
+    task, given = parse_environment(environment)
+    if "?seed=" in environment and given != seed:
+        raise ValueError(f"{environment} names seed {given}, and --seed {seed} another")
+    return f"{task}?seed={seed}"
+
+
 @dataclass
 class Session:
     """An open episode and the actions applied to it since its reset."""
 
     episode: webtool.Episode
+    environment: str  # as ``parse_environment`` reads it: miniwob/<task>-v1?seed=<n>
     applied: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -85,7 +94,7 @@ def session(environment: str | None) -> Session:
             episode.open()
         except webtool.WebError as err:
             raise ValueError(str(err)) from None
-        _SESSIONS[key] = Session(episode)
+        _SESSIONS[key] = Session(episode, key)
     return _SESSIONS[key]
 
 
@@ -150,6 +159,25 @@ def catch_up(opened: Session, done: list[tuple[str, str]]) -> Session:
     return catch_up(opened, done)
 
 
+def shot_path(directory: str, environment: str | None, step: int) -> Path:
+    """Return where the page after ``step`` actions is saved: ``<dir>/<task>-seed<n>/<step>.png``."""
+    task, seed = parse_environment(environment)
+    return Path(directory) / f"{task.removeprefix('miniwob/')}-seed{seed}" / f"{step:02d}.png"
+
+
+def save_shot(opened: Session, directory: str | None) -> str:
+    """Save the page as a PNG when screenshots are asked for; return the line that links it."""
+    if directory is None:
+        return ""
+    path = shot_path(directory, opened.environment, len(opened.applied))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        opened.episode.screenshot(path)
+    except (webtool.WebError, OSError) as err:
+        return f"\n(no screenshot: {err})"
+    return f"\n(screenshot {path})"
+
+
 class WebAction(MemoryTool):
     """One of CLICK, TYPE and SELECT on the run's episode.
 
@@ -157,17 +185,18 @@ class WebAction(MemoryTool):
     stays a name: it stands for the current page, whose text must not be pasted into the arguments.
     """
 
-    def __init__(self, opened: Session, name: str) -> None:
-        self.opened, self.name = opened, name
+    def __init__(self, opened: Session, name: str, screenshots: str | None = None) -> None:
+        self.opened, self.name, self.screenshots = opened, name, screenshots
 
     def __call__(self, args: str, memory: object = None, subgoal: str = "") -> str:
         """Act on the page; return the page after it (or how the episode ended)."""
         before = self.opened.episode.page
         page, ref = _act(self.opened, self.name, args)
+        shot = save_shot(self.opened, self.screenshots)
         if parse_query(self.name, args) is None or before is None:
-            return outcome(page)
+            return outcome(page) + shot
         chosen = next(line for line in webtool.render(before).splitlines() if line.startswith(f"[{ref}] "))
-        return f"{outcome(page)}\n(the query picked {chosen})"
+        return f"{outcome(page)}\n(the query picked {chosen}){shot}"
 
 
 def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
@@ -175,7 +204,9 @@ def toolbox(models: ModelProvider, context: Context, state: LumosState | None = 
     if state is None:
         raise ValueError("the web tools act on a run's episode: they need the run's state")
     opened = catch_up(session(state.get("environment")), history(state))
-    return {name: WebAction(opened, name) for name in sorted(ACTIONS)}
+    if context.screenshots is not None and not opened.applied:
+        save_shot(opened, context.screenshots)  # the page the run starts on
+    return {name: WebAction(opened, name, context.screenshots) for name in sorted(ACTIONS)}
 
 
 def frame_task(task: str, environment: str | None) -> str:
@@ -215,6 +246,7 @@ DOMAIN = Domain(
     ground_sees_results=True,
     frame_task=frame_task,
     environment_help="the MiniWoB++ task and seed: miniwob/<task>-v1?seed=<n>",
+    seeded=seeded,
     # CoT has no actions to take on a page: refused rather than run as a text answer
     formulations=frozenset({"iterative", "onetime", "integrated", "direct"}),
     interactive=True,  # Lumos-O grounds each subgoal on its page; the baselines act step by step

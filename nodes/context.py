@@ -115,6 +115,9 @@ class Context:
     max_run_seconds: Annotated[float, Field(gt=0, le=MAX_RUN_SECONDS)] = setting(
         900.0, "wall-clock seconds a whole run may take (its steps; pauses between them do not count)"
     )
+    screenshots: str | None = setting(
+        None, "web: save a PNG of the page before the first action and after each one in this directory"
+    )
     review_plan: bool = setting(
         False, "pause after planning to approve, edit or reject the plan", flag="--review"
     )

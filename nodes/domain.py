@@ -69,6 +69,8 @@ class Domain:
     # what the CLI and the benchmark readers do to a typed task before the run (SQL adds the schema)
     frame_task: TaskFraming = as_given
     environment_help: str = ""  # what a task's ``environment`` names; empty: the domain takes none
+    # how a seed picks one episode of an environment (web: ``?seed=N``); None: it takes no seed
+    seeded: Callable[[str, int], str] | None = None
     # the formulations and baselines it runs under; None: every one (graphs/pipeline.FORMULATIONS)
     formulations: frozenset[str] | None = None
     # it acts on a live environment whose state each action changes (a web page): Lumos-O grounds

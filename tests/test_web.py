@@ -306,16 +306,29 @@ def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
     web_domain.close(environment)
 
 
-def test_lumos_run_acts_on_the_page_its_env_names(monkeypatch, capsys):
+def test_lumos_run_acts_on_the_page_its_env_and_seed_name_and_saves_a_screenshot_per_step(
+    monkeypatch, capsys, tmp_path
+):
     planner = scripted("Subgoal 1: Focus into the textbox.", "Yes, I will stop planning.")
     grounder = scripted("R1 = CLICK(4)")
     serve_graphs(monkeypatch, iterative.build(models=ScriptedModels(planner, grounder)).compile())
-    assert cli.main(["run", "--domain", "web", "--env", "miniwob/focus-text-v1?seed=100"]) == 0
+    shots = tmp_path / "shots"
+    command = ["run", "--domain", "web", "--env", "miniwob/focus-text-v1", "--seed", "100"]
+    assert cli.main([*command, "--screenshots", str(shots)]) == 0
     out = capsys.readouterr().out
     assert "Task: Focus into the textbox." in out and "[4] input_text id=tt" in out
     assert "The episode ended: raw reward 1" in out and "Answer: raw reward 1, reward" in out
+    # the page it started on and the one its action left, linked from the action's observation
+    pngs = sorted((shots / "focus-text-v1-seed100").iterdir())
+    assert [p.name for p in pngs] == ["00.png", "01.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in pngs)
+    assert f"(screenshot {pngs[1]})" in out
     assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 2
     assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().err
+    assert cli.main(["run", "--domain", "web", "--env", "miniwob/focus-text-v1?seed=4", "--seed", "5"]) == 2
+    assert "names seed 4, and --seed 5 another" in capsys.readouterr().err
+    assert cli.main(["run", "--seed", "5", "What is 2 + 2?"]) == 2
+    assert "the maths domain has none" in capsys.readouterr().err
 
 
 # --- demonstrations and worked examples ---------------------------------------------------------
