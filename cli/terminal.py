@@ -193,8 +193,8 @@ def run(
         say(f"Thread {thread_id} has finished.")
         return show_answer(snapshot.values)
     payload: Any = LumosInput(task=task)
-    if environment is not None:
-        payload["environment"] = environment
+    if environment is not None:  # `lumos run` framed the task over it (cli/run.py)
+        payload |= {"environment": environment, "framed": True}
     if snapshot.next:
         step = (snapshot.metadata or {}).get("step", -1) + 1
         say(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")

@@ -63,8 +63,8 @@ def vote_answers(state: dict[str, Any]) -> list[str | None] | None:
 def input_of(example: Example) -> LumosInput:
     """Return the graph input of an example: its task, and what it runs against when it names one."""
     task = LumosInput(task=example["task"])
-    if "environment" in example:
-        task["environment"] = example["environment"]
+    if "environment" in example:  # the benchmark readers frame such tasks (benchmarks.py)
+        task |= {"environment": example["environment"], "framed": True}
     return task
 
 

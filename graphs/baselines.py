@@ -27,7 +27,7 @@ def build(
 ) -> LumosGraph:
     """Return the uncompiled graph of a one-call baseline (``cot`` or ``direct``)."""
     provider, bound = resolve(models, domains, tools)
-    builder = new_builder({"reason": partial(reason, models=provider, style=style, domains=bound)})
+    builder = new_builder({"reason": partial(reason, models=provider, style=style, domains=bound)}, bound)
     builder.add_edge(START, "reason")
     builder.add_edge("reason", END)
     return builder
@@ -40,7 +40,7 @@ def build_integrated(
     provider, bound = resolve(models, domains, tools)
     shared = bound_nodes("onetime", provider, bound)
     nodes = {"integrate": partial(integrate, models=provider, domains=bound)}
-    builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]})
+    builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]}, bound)
     builder.add_edge(START, "integrate")
     builder.add_conditional_edges("integrate", route_after_ground)  # a failed pass goes straight to answer
     builder.add_edge("execute", "answer")
@@ -59,7 +59,7 @@ def build_stepwise(
     provider, bound = resolve(models, domains, tools)
     shared = bound_nodes("onetime", provider, bound)  # interactive: one executed result per step
     nodes = {"step": partial(step, models=provider, style=style, domains=bound)}
-    builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]})
+    builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]}, bound)
     builder.add_edge(START, "step")
     builder.add_conditional_edges("step", route_after_step)  # stopped, capped or failed -> answer
     builder.add_conditional_edges("execute", route_after_execute, {"plan": "step", "answer": "answer"})

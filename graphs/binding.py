@@ -21,6 +21,7 @@ from nodes.context import Context
 from nodes.domain import Domain, Domains
 from nodes.execute import execute
 from nodes.ground import ground
+from nodes.inputs import framed_first
 from nodes.plan import plan
 from nodes.prompts import Formulation
 from nodes.reason import solve
@@ -79,9 +80,9 @@ def bound_nodes(
     }
 
 
-def new_builder(nodes: dict[str, Callable[..., Any]]) -> LumosGraph:
-    """Return a state graph holding the given nodes, each within the run's wall-clock budget."""
+def new_builder(nodes: dict[str, Callable[..., Any]], domains: Domains) -> LumosGraph:
+    """Return a state graph of the given nodes, each within the run's budget and on the framed task."""
     builder = StateGraph(LumosState, input_schema=LumosInput, context_schema=Context)
     for name, node in nodes.items():
-        builder.add_node(name, within_budget(node, final=name in FINAL_NODES))
+        builder.add_node(name, within_budget(framed_first(node, domains), final=name in FINAL_NODES))
     return builder

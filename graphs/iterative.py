@@ -11,7 +11,8 @@ def build(
     *, models: ModelProvider | None = None, domains: DomainChoice | None = None, tools: Tools | None = None
 ) -> LumosGraph:
     """Return the uncompiled Lumos-I graph over a model provider and the domains (default: all)."""
-    builder = new_builder(bound_nodes("iterative", *resolve(models, domains, tools)))
+    provider, bound = resolve(models, domains, tools)
+    builder = new_builder(bound_nodes("iterative", provider, bound), bound)
     builder.add_edge(START, "plan")
     builder.add_conditional_edges("plan", route_after_plan)  # stop signal or subgoal cap -> answer
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only

@@ -25,7 +25,8 @@ def build(
     *, models: ModelProvider | None = None, domains: DomainChoice | None = None, tools: Tools | None = None
 ) -> LumosGraph:
     """Return the uncompiled Lumos-O graph over a model provider and the domains (default: all)."""
-    builder = new_builder(bound_nodes("onetime", *resolve(models, domains, tools), reasoning=True))
+    provider, bound = resolve(models, domains, tools)
+    builder = new_builder(bound_nodes("onetime", provider, bound, reasoning=True), bound)
     builder.add_conditional_edges(START, route_at_start)
     builder.add_conditional_edges("solve", route_after_solve)
     builder.add_conditional_edges("plan", route_after_plan)

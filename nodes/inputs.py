@@ -1,9 +1,14 @@
-"""What a run refuses before any model call: a task that is not text a model can take, an unknown domain."""
+"""What a run does with its input before any model call: frame the task, refuse what cannot run."""
 
-from collections.abc import Collection
+import inspect
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
-from nodes.context import Context, domain_of
-from nodes.state import LumosState
+from langgraph.runtime import Runtime
+
+from nodes.context import Context, context_of, domain_of
+from nodes.domain import Domain
+from nodes.state import LumosState, failure
 
 
 def task_problem(task: object) -> str | None:
@@ -37,3 +42,48 @@ def invalid_input(state: LumosState, context: Context, domains: Collection[str])
             "(`lumos run` and `lumos eval` do) instead of setting it on one run"
         )
     return None
+
+
+def framing(state: LumosState, context: Context, domains: Mapping[str, Domain]) -> dict[str, Any]:
+    """Return the update that shows the task over its environment (a web page, an SQL schema).
+
+    Empty when the run needs none: no environment, a domain that frames nothing, or a task already
+    framed (``framed``: the CLI and the benchmark readers frame tasks before the run starts).
+    """
+    task, environment = state.get("task"), state.get("environment")
+    domain = domains.get(domain_of(state, context))
+    if state.get("framed") or not environment or domain is None or not domain.environment_help:
+        return {}
+    if not isinstance(task, str):
+        return {}  # invalid_input says what is wrong with it
+    try:
+        shown = domain.frame_task(task, environment)
+    except ValueError as err:
+        return failure(f"cannot open the environment {environment!r}: {err}", {"framed": True})
+    added = shown.removeprefix(task.strip()).strip()
+    if added and task.rstrip().endswith(added):  # a caller framed it already (domain.frame_task)
+        return {"framed": True}
+    return {"task": shown, "framed": True}
+
+
+def framed_first(node: Callable[..., Any], domains: Mapping[str, Domain]) -> Callable[..., Any]:
+    """Return ``node`` run on the framed task: whichever node a run starts with frames it once.
+
+    So a run started with only an environment (a server run: ``{"task": "", "environment":
+    "miniwob/click-button-v1?seed=3"}``) sees the page as a CLI run does.
+    """
+    takes_runtime = "runtime" in inspect.signature(node).parameters
+
+    def run(state: dict[str, Any], runtime: Runtime[Context]) -> Any:
+        update = framing(state, context_of(runtime), domains)  # type: ignore[arg-type]
+        if update.get("error"):
+            return update
+        merged = {**state, **update}
+        result = node(merged, runtime) if takes_runtime else node(merged)
+        return {**update, **result} if isinstance(result, dict) else result
+
+    inner = getattr(node, "func", node)
+    # not functools.wraps: LangGraph reads the signature to inject runtime, and must see this one
+    run.__name__ = run.__qualname__ = getattr(inner, "__name__", "node")
+    run.__doc__ = inner.__doc__
+    return run

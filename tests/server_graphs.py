@@ -43,11 +43,21 @@ def ground_iterative(messages: list[BaseMessage]) -> str:
     return "R2 = Calculator(48 + R1)" if "Subgoal 2" in messages[-1].text else "R1 = Calculator(48 / 2)"
 
 
+def ground_web(messages: list[BaseMessage]) -> str:
+    """Click the page's text field, found in the page the task shows (the server framed it)."""
+    refs = re.findall(r"\[(\d+)\] input_text", " ".join(m.text for m in messages))
+    return f"R1 = CLICK({refs[-1]})"
+
+
 RULES = {
     "iterative": {"planner": plan_iterative, "grounder": ground_iterative},
     "onetime": {
         "planner": lambda messages: "Subgoal 1: Half of 48. Subgoal 2: Total.",
         "grounder": lambda messages: "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)",
+    },
+    "web": {
+        "planner": lambda messages: "Subgoal 1: Focus into the textbox.",
+        "grounder": ground_web,
     },
 }
 
@@ -64,3 +74,4 @@ class RuleModels:
 
 iterative = lumos_iterative.build(models=RuleModels("iterative")).compile(name="scripted-iterative")
 onetime = lumos_onetime.build(models=RuleModels("onetime")).compile(name="scripted-onetime")
+web = lumos_iterative.build(models=RuleModels("web")).compile(name="scripted-web")

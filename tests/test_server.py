@@ -40,7 +40,7 @@ def server_config(tmp: Path) -> Path:
     for graph_id, spec in project["graphs"].items():
         file, _, attr = (spec["path"] if isinstance(spec, dict) else spec).partition(":")
         graphs[graph_id] = f"{(ROOT / file).resolve()}:{attr}"
-    for formulation in ("iterative", "onetime"):
+    for formulation in ("iterative", "onetime", "web"):
         graphs[f"scripted_{formulation}"] = f"{ROOT / 'tests' / 'server_graphs.py'}:{formulation}"
     config = dict(project, dependencies=[str(ROOT), str(ROOT / "tests")], graphs=graphs)
     path = tmp / "langgraph.json"
@@ -153,6 +153,24 @@ def test_invalid_input_ends_with_a_clear_error_not_a_hung_run(client):
     )
     assert "max_subgoals" in bad_context["__error__"]["message"]
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("browser")
+def test_a_web_run_given_only_its_environment_sees_the_page_and_acts_on_it(client):
+    # what a Studio user sends: the domain in the context, the episode in the input, no task text
+    final = client.runs.wait(
+        None,
+        "scripted_web",
+        input={"task": "", "environment": "miniwob/focus-text-v1?seed=100"},
+        context={"domain": "web"},
+    )
+    assert final["error"] is None and final["answer"].startswith("raw reward 1, reward ")
+    assert final["framed"] and final["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text")
+    bad = client.runs.wait(
+        None, "scripted_web", input={"task": "", "environment": "click-button"}, context={"domain": "web"}
+    )
+    assert "cannot open the environment 'click-button'" in bad["error"] and bad["answer"] is None
 
 
 @pytest.mark.gguf

@@ -205,7 +205,9 @@ def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypat
     assert cli.main([*argv, "--env", str(tiny / "concert_singer.sqlite")]) == 0
     out = capsys.readouterr().out
     assert "Answer: SELECT Name FROM singer WHERE Age > 40 ORDER BY Age" in out
-    assert "The database concert_singer has the tables singer(Singer_ID, Name" in planner.prompts[0][-1].content
+    assert (
+        "The database concert_singer has the tables singer(Singer_ID, Name" in planner.prompts[0][-1].content
+    )
     assert cli.main([*argv, "--env", str(tiny / "missing.sqlite")]) == 2
     assert "no database" in capsys.readouterr().err
     assert cli.main(argv) == 2  # no database named
@@ -225,6 +227,13 @@ def test_statement_actions_parse_whole_and_clauses_substitute():
     ]
     memory = {"R1": "Tables: singer", "R2": "Age > 40"}
     assert domain.substitute_clauses("SELECT R1 FROM t WHERE R2", memory) == "SELECT R1 FROM t WHERE Age > 40"
+
+
+def test_a_task_framed_by_its_caller_is_not_framed_again(tiny):
+    models = ScriptedModels(scripted("Subgoal 1: Count."), scripted("R1 = SELECT count(*) FROM singer"))
+    given = sql_input(tiny)
+    state = onetime.build(models=models).compile().invoke(given, context=Context(domain="sql"))
+    assert state["task"] == given["task"] and state["framed"] and state["error"] is None
 
 
 def test_lumos_i_sees_an_sql_error_and_fixes_its_query(tiny):
@@ -271,6 +280,26 @@ def test_a_run_without_its_database_ends_with_a_clear_error(environment, message
         .invoke({"task": "Count.", "domain": "sql", **environment}, context=Context(domain="sql"))
     )
     assert message in state["error"]
+
+
+def test_a_run_given_an_unframed_question_and_its_database_is_shown_the_schema(tiny):
+    # a server caller sends the question and the database; the run's first node frames it
+    models = ScriptedModels(
+        scripted("Subgoal 1: Count the singers."), scripted("R1 = SELECT count(*) FROM singer")
+    )
+    database = str(tiny / "concert_singer.sqlite")
+    state = (
+        onetime.build(models=models)
+        .compile()
+        .invoke(
+            {"task": "How many singers?", "domain": "sql", "environment": database},
+            context=Context(domain="sql"),
+        )
+    )
+    assert state["framed"] and state["task"].startswith("How many singers?\nThe database concert_singer has")
+    assert state["task"].count("The database") == 1
+    assert "singer(" in models.by_role["planner"].prompts[0][-1].content
+    assert state["answer"] == "SELECT count(*) FROM singer" and state["error"] is None
 
 
 def test_the_grounder_grammar_admits_numbered_statements_only():
