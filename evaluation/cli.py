@@ -96,10 +96,10 @@ def cmd_mind2web(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from evaluation import mind2web
+    from evaluation import mind2web, mind2web_data
     from models.registry import LlamaModels
 
-    tasks = mind2web.read(Path(args.data))[: args.limit]
+    tasks = mind2web_data.read(Path(args.data))[: args.limit]
     planner, grounder = args.model or args.planner, args.model or args.grounder
     context = Context(domain="web", profile="lumos", planner=planner, grounder=grounder)
     out = Path(args.out)

@@ -9,7 +9,7 @@ from fakes import ScriptedModels, scripted
 from langchain_core.messages import BaseMessage
 
 import cli
-from evaluation import mind2web
+from evaluation import mind2web, mind2web_data
 from models.template import render_lumos
 from nodes.context import Context
 from nodes.prompts import GROUND_PREFIX_WEB_AGENT
@@ -26,7 +26,7 @@ def lumos_text(messages: list[BaseMessage]) -> str:
 
 
 def test_the_reader_takes_lumos_layout_and_renders_candidates_as_mindact_reads_them():
-    tasks = mind2web.read(FIXTURE)
+    tasks = mind2web_data.read(FIXTURE)
     assert [t.id for t in tasks] == ["fixture-flights", "fixture-jackets"] and tasks[0].task == TASK
     first = tasks[0].steps[0]
     assert (first.op, first.value, len(first.candidates)) == ("TYPE", "Atlanta", 4)
@@ -37,7 +37,7 @@ def test_the_reader_takes_lumos_layout_and_renders_candidates_as_mindact_reads_t
     select = tasks[1].steps[0]
     assert select.positive.endswith("target: (select sort Featured Price: Low to High)")
     # a candidate the cleaned page does not hold is shown by its tag alone
-    assert mind2web.render_candidate("<html></html>", "99", "button") == "ancestors: \ntarget: (button)"
+    assert mind2web_data.render_candidate("<html></html>", "99", "button") == "ancestors: \ntarget: (button)"
 
 
 def test_records_outside_the_layout_are_clear_errors(tmp_path):
@@ -52,25 +52,28 @@ def test_records_outside_the_layout_are_clear_errors(tmp_path):
     ]:
         (tmp_path / "bad.json").write_text(json.dumps([broken]))
         with pytest.raises(ValueError, match=message):
-            mind2web.read(tmp_path)
+            mind2web_data.read(tmp_path)
     (tmp_path / "bad.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="not a list of Mind2Web records"):
-        mind2web.read(tmp_path)
+        mind2web_data.read(tmp_path)
     with pytest.raises(FileNotFoundError, match="no Mind2Web records"):
-        mind2web.read(tmp_path / "missing")
+        mind2web_data.read(tmp_path / "missing")
     with pytest.raises(ValueError, match="not a Mind2Web action_repr"):
-        mind2web.phrase("Click the button", random.Random(0))
+        mind2web_data.phrase("Click the button", random.Random(0))
 
 
 def test_the_gold_history_is_phrased_with_lumos_verbs_from_a_seeded_generator():
     phrased = {
-        mind2web.phrase("[combobox]  Departing from -> TYPE: Atlanta", random.Random(s)) for s in range(20)
+        mind2web_data.phrase("[combobox]  Departing from -> TYPE: Atlanta", random.Random(s))
+        for s in range(20)
     }
     assert phrased == {f"{v} Atlanta in the combobox Departing from" for v in ("Type", "Input", "Put text")}
-    click = mind2web.phrase("[button]  Search flights -> CLICK", random.Random(3))
-    assert click == mind2web.phrase("[button]  Search flights -> CLICK", random.Random(3))
+    click = mind2web_data.phrase("[button]  Search flights -> CLICK", random.Random(3))
+    assert click == mind2web_data.phrase("[button]  Search flights -> CLICK", random.Random(3))
     assert click.endswith(" button Search flights")
-    assert mind2web.phrase("[span]  Menu -> HOVER", random.Random(0)).endswith(" span Menu")  # a HOVER clicks
+    assert mind2web_data.phrase("[span]  Menu -> HOVER", random.Random(0)).endswith(
+        " span Menu"
+    )  # a HOVER clicks
 
 
 def flights_run() -> tuple[list[mind2web.StepResult], ScriptedModels]:
@@ -85,13 +88,13 @@ def flights_run() -> tuple[list[mind2web.StepResult], ScriptedModels]:
         "R3 = SELECT(R2, QUERY: the search flights button, TEXT: go)",  # the wrong operation
     )
     models = ScriptedModels(planner, grounder)
-    return mind2web.evaluate_task(mind2web.read(FIXTURE)[0], models, LUMOS, seed=0), models
+    return mind2web.evaluate_task(mind2web_data.read(FIXTURE)[0], models, LUMOS, seed=0), models
 
 
 def test_the_planner_is_teacher_forced_on_the_gold_history_in_lumos_bytes():
     results, models = flights_run()
     planner, grounder = models.by_role["planner"], models.by_role["grounder"]
-    done = mind2web.gold_history(mind2web.read(FIXTURE)[0], seed=0)[0]
+    done = mind2web.gold_history(mind2web_data.read(FIXTURE)[0], seed=0)[0]
     assert done.endswith(" Atlanta in the combobox Departing from")
     assert lumos_text(planner.prompts[1]) == (
         "<|user|>\nPlease provide a reasonable subgoal-based plan to solve the given task.\n"
@@ -116,7 +119,7 @@ def test_a_step_succeeds_only_with_the_gold_element_operation_and_text():
         (True, True, False, False),
         (True, False, True, False),
     ]
-    step = mind2web.read(FIXTURE)[0].steps[0]
+    step = mind2web_data.read(FIXTURE)[0].steps[0]
     order = [3, 2, 1, 0]
     wrong = mind2web.score_step(
         "", "R1 = TYPE(Env, QUERY: arriving at, TEXT: Atlanta)", step, [], order, mind2web.bm25_ranker
@@ -128,7 +131,7 @@ def test_a_step_succeeds_only_with_the_gold_element_operation_and_text():
 
 def test_the_trace_resumes_and_the_summary_is_lumos_step_success_rate(tmp_path):
     out = tmp_path / "m2w.jsonl"
-    tasks = mind2web.read(FIXTURE)
+    tasks = mind2web_data.read(FIXTURE)
     planner = scripted(*[f"Subgoal {k}: step." for k in (1, 2, 3, 1, 2)])
     grounder = scripted(
         "R1 = TYPE(Env, QUERY: departing from, TEXT: Atlanta)",
@@ -162,5 +165,7 @@ def test_lumos_mind2web_runs_a_real_gguf_over_the_fixture(smollm2_path, tmp_path
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["tasks"] == 2 and summary["steps"] == 5 and 0 <= summary["step_success_rate"] <= 100
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert all(len(r["steps"]) == len(t.steps) for r, t in zip(rows, mind2web.read(FIXTURE), strict=True))
+    assert all(
+        len(r["steps"]) == len(t.steps) for r, t in zip(rows, mind2web_data.read(FIXTURE), strict=True)
+    )
     assert '"step_success_rate"' in capsys.readouterr().out
