@@ -28,16 +28,19 @@ DEV_ARGS ?=  # e.g. --no-reload: hot reload restarts the server whenever a .py f
 DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
 
 # System packages from the distribution, installed when make runs as root on a Debian-like machine:
-# bubblewrap and libseccomp, the Code action's sandbox (tools/sandbox.py), and chromium with its
-# driver, the web domain's browser (tools/web.py). Elsewhere make says what to install and goes on;
-# Code then refuses to run rather than run unsandboxed, and the web domain says what is missing.
-SYSTEM_PACKAGES ?= bubblewrap libseccomp2 chromium chromium-driver
+# bubblewrap and libseccomp, the Code action's sandbox (tools/sandbox.py), chromium with its
+# driver, the web domain's browser (tools/web.py), and postgresql, whose server binaries the tests
+# start a throwaway cluster with (tests/pgserver.py; the agent itself only needs a server's URL).
+# Elsewhere make says what to install and goes on; Code then refuses to run rather than run
+# unsandboxed, and the web domain says what is missing.
+SYSTEM_PACKAGES ?= bubblewrap libseccomp2 chromium chromium-driver postgresql
 
 .PHONY: install install-dev system-packages models run dev test lint clean
 
 system-packages:
 	@missing=""; { command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2 && \
-	  command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || \
+	  command -v chromium && command -v chromedriver && \
+	  { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; }; } >/dev/null 2>&1 || \
 	  missing="$(SYSTEM_PACKAGES)"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -48,7 +51,7 @@ system-packages:
 	else \
 	  echo "note: install bubblewrap and libseccomp for the Code action's sandbox and chromium for the" \
 	       "web domain (Debian/Ubuntu: sudo apt-get install $(SYSTEM_PACKAGES); Fedora: sudo dnf install" \
-	       "bubblewrap libseccomp chromium chromedriver); until then Code refuses to run"; \
+	       "bubblewrap libseccomp chromium chromedriver postgresql-server); until then Code refuses to run"; \
 	fi
 
 $(BIN)/.installed: pyproject.toml
@@ -77,7 +80,7 @@ dev: models
 
 test: install-dev lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
-	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 LUMOS_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

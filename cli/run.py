@@ -113,7 +113,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from cli.terminal import say
     from graphs import persistence
 
-    if not Path(args.db).exists():
+    if not persistence.is_postgres(args.db) and not Path(args.db).exists():
         raise FileNotFoundError(f"no thread database at {args.db} (runs started with --thread create it)")
     with persistence.open_threads(args.db) as saver:
         infos = persistence.list_threads(saver)
@@ -194,7 +194,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         help="keep the run in a durable thread (SQLite, every step); the same ID resumes it after a crash",
     )
     run.add_argument(
-        "--db", default=thread_db(), help="thread database (env LUMOS_DB; default runs/threads.sqlite)"
+        "--db",
+        default=thread_db(),
+        help="thread database: an SQLite file or a postgresql:// URL, whose threads several machines "
+        "share (env LUMOS_DB; default runs/threads.sqlite)",
     )
     run.add_argument(
         "--show-tokens", action="store_true", help="echo the models' tokens to stderr as they come"
@@ -203,7 +206,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     history = sub.add_parser("history", help="list a thread's steps (or every thread) from its checkpoints")
     history.add_argument("--thread", help="the thread to show (default: one line per thread)")
-    history.add_argument("--db", default=thread_db(), help="thread database (env LUMOS_DB)")
+    history.add_argument(
+        "--db", default=thread_db(), help="thread database: SQLite file or postgresql:// URL (env LUMOS_DB)"
+    )
     history.set_defaults(func=cmd_history)
 
     graph = sub.add_parser("graph", help="draw a graph offline: Mermaid, ASCII or PNG")

@@ -1,16 +1,19 @@
-"""Durable threads for `lumos run --thread`: a SQLite checkpointer, and what each thread was started with.
+"""Durable threads for `lumos run --thread`: a checkpointer, and what each thread was started with.
 
 LangGraph checkpoints every step of a thread (``durability="sync"``: before the next step starts), so
 a run stopped by a crash or Ctrl-C resumes from its last completed step. Checkpoints do not hold the
-run's formulation and context, so the same database file keeps them in its own table, and a resumed
-thread runs with exactly the settings it started with.
+run's formulation and context, so the same database keeps them in its own table, and a resumed
+thread runs with exactly the settings it started with. The database is an SQLite file (one
+machine), or a PostgreSQL server named by a ``postgresql://`` URL (``langgraph-checkpoint-postgres``),
+whose threads several machines share: a thread started on one resumes on another.
 """
 
 import dataclasses
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,17 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS lumos_threads (
     context TEXT NOT NULL,
     created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
 )"""
+# PostgreSQL: the same table, with a sequence for the creation order SQLite's rowid gives
+_SCHEMA_POSTGRES = """CREATE TABLE IF NOT EXISTS lumos_threads (
+    seq BIGSERIAL,
+    thread_id TEXT PRIMARY KEY,
+    formulation TEXT NOT NULL,
+    task TEXT NOT NULL,
+    context TEXT NOT NULL,
+    created_at TEXT NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+)"""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_S = 10
 
 
 class ThreadInfo(TypedDict):
@@ -64,10 +78,53 @@ def check_db_path(path: Path) -> None:
         raise ValueError(f"cannot create the thread database {path}: {path.parent} is not a directory")
 
 
+def is_postgres(db: str | Path) -> bool:
+    """Return whether a thread database names a PostgreSQL server rather than an SQLite file."""
+    return str(db).startswith(POSTGRES_SCHEMES)
+
+
+def shown(db: str | Path) -> str:
+    """Return a database name fit for a message: a URL's password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(db))
+
+
 @contextmanager
-def open_threads(path: str | Path) -> Iterator[SqliteSaver]:
-    """Open (creating if needed) a thread database as a LangGraph SQLite checkpointer."""
-    path = Path(path)
+def open_threads(db: str | Path) -> Iterator[BaseCheckpointSaver[Any]]:
+    """Open (creating if needed) a thread database: an SQLite file, or a ``postgresql://`` URL."""
+    if is_postgres(db):
+        with _open_postgres(str(db)) as saver:
+            yield saver
+        return
+    with _open_sqlite(Path(db)) as sqlite_saver:
+        yield sqlite_saver
+
+
+@contextmanager
+def _open_postgres(url: str) -> Iterator[BaseCheckpointSaver[Any]]:
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    try:  # the settings PostgresSaver needs: autocommit, no prepared statements, rows as dicts
+        conn = psycopg.connect(
+            url, autocommit=True, prepare_threshold=0, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
+        )
+    except psycopg.Error as err:
+        raise ValueError(f"cannot open the thread database {shown(url)}: {err}".strip()) from None
+    try:
+        saver = PostgresSaver(conn)
+        try:
+            saver.setup()  # LangGraph's own tables and migrations
+            conn.execute(_SCHEMA_POSTGRES)
+        except psycopg.Error as err:
+            raise ValueError(f"the thread database {shown(url)} cannot be used: {err}") from None
+        yield saver
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _open_sqlite(path: Path) -> Iterator[SqliteSaver]:
     check_db_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,43 +142,53 @@ def open_threads(path: str | Path) -> Iterator[SqliteSaver]:
         conn.close()
 
 
-def save_thread(saver: SqliteSaver, thread_id: str, formulation: str, task: str, context: Context) -> None:
+def _query(saver: BaseCheckpointSaver[Any], sql: str, params: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """Run one statement on the thread table of either database; return its rows as tuples."""
+    conn: Any = getattr(saver, "conn")  # noqa: B009 (both savers keep their connection and lock)
+    lock: Any = getattr(saver, "lock")  # noqa: B009
+    if isinstance(saver, SqliteSaver):
+        with lock, conn:
+            return list(conn.execute(sql, params).fetchall())
+    with lock:  # psycopg: %s placeholders, rows as dicts, autocommit
+        cursor = conn.execute(sql.replace("?", "%s"), params)
+        return [tuple(row.values()) for row in cursor.fetchall()] if cursor.description else []
+
+
+_COLUMNS = "thread_id, formulation, task, context, created_at"
+
+
+def save_thread(
+    saver: BaseCheckpointSaver[Any], thread_id: str, formulation: str, task: str, context: Context
+) -> None:
     """Record how a new thread is started."""
-    with saver.lock, saver.conn:
-        saver.conn.execute(
-            "INSERT INTO lumos_threads (thread_id, formulation, task, context) VALUES (?, ?, ?, ?)",
-            (thread_id, formulation, task, json.dumps(dataclasses.asdict(context))),
-        )
+    _query(
+        saver,
+        "INSERT INTO lumos_threads (thread_id, formulation, task, context) VALUES (?, ?, ?, ?)",
+        (thread_id, formulation, task, json.dumps(dataclasses.asdict(context))),
+    )
 
 
-def _info(row: tuple[str, str, str, str, str]) -> ThreadInfo:
+def _info(row: tuple[Any, ...]) -> ThreadInfo:
     thread_id, formulation, task, context, created_at = row
     return ThreadInfo(
         thread_id=thread_id,
         formulation=formulation,
         task=task,
         context=json.loads(context),
-        created_at=created_at,
+        created_at=str(created_at),
     )
 
 
-def load_thread(saver: SqliteSaver, thread_id: str) -> ThreadInfo | None:
+def load_thread(saver: BaseCheckpointSaver[Any], thread_id: str) -> ThreadInfo | None:
     """Return how a thread was started, or None if the database has no such thread."""
-    with saver.lock:
-        row = saver.conn.execute(
-            "SELECT thread_id, formulation, task, context, created_at FROM lumos_threads WHERE thread_id = ?",
-            (thread_id,),
-        ).fetchone()
-    return _info(row) if row else None
+    rows = _query(saver, f"SELECT {_COLUMNS} FROM lumos_threads WHERE thread_id = ?", (thread_id,))
+    return _info(rows[0]) if rows else None
 
 
-def list_threads(saver: SqliteSaver) -> list[ThreadInfo]:
+def list_threads(saver: BaseCheckpointSaver[Any]) -> list[ThreadInfo]:
     """Return every thread in the database, oldest first."""
-    with saver.lock:
-        rows = saver.conn.execute(
-            "SELECT thread_id, formulation, task, context, created_at FROM lumos_threads ORDER BY rowid"
-        ).fetchall()
-    return [_info(row) for row in rows]
+    order = "rowid" if isinstance(saver, SqliteSaver) else "seq"
+    return [_info(row) for row in _query(saver, f"SELECT {_COLUMNS} FROM lumos_threads ORDER BY {order}")]
 
 
 def thread_context(info: ThreadInfo) -> Context:

@@ -1,4 +1,6 @@
 import os
+import subprocess
+import uuid
 
 import pytest
 
@@ -37,3 +39,30 @@ def browser():
         if os.environ.get("LUMOS_REQUIRE_BROWSER"):
             pytest.fail(f"no browser: {err}")
         pytest.skip(f"no browser: {err}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL server's URL; skip (or fail under `make test`) without its binaries."""
+    from pgserver import postgres_server
+
+    try:
+        server = postgres_server()
+        url = server.__enter__()
+    except (FileNotFoundError, OSError, subprocess.SubprocessError) as err:
+        if os.environ.get("LUMOS_REQUIRE_POSTGRES"):
+            pytest.fail(f"no PostgreSQL server: {err}")
+        pytest.skip(f"no PostgreSQL server: {err}")
+    yield url
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def postgres_db(postgres_url):
+    """The URL of a new, empty database on the throwaway server (one per test)."""
+    import psycopg
+
+    name = f"lumos_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"

@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from test_graphs import TASK, calculator
@@ -47,8 +48,16 @@ CRASHING_RUN = textwrap.dedent(
 )
 
 
-def test_a_killed_run_resumes_from_its_last_completed_step(tmp_path):
-    db = str(tmp_path / "threads.sqlite")
+@pytest.fixture(params=["sqlite", "postgres"])
+def thread_db(request, tmp_path):
+    """A thread database of each kind: an SQLite file, a database on a throwaway PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "threads.sqlite")
+    return request.getfixturevalue("postgres_db")
+
+
+def test_a_killed_run_resumes_from_its_last_completed_step(tmp_path, thread_db):
+    db = thread_db
     script = CRASHING_RUN.format(
         tests=str(ROOT / "tests"),
         root=str(ROOT),
@@ -76,8 +85,8 @@ def test_a_killed_run_resumes_from_its_last_completed_step(tmp_path):
     assert len(planner.prompts) == 1 and grounder.prompts == []
 
 
-def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(tmp_path, monkeypatch, capsys):
-    db = str(tmp_path / "threads.sqlite")
+def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(thread_db, monkeypatch, capsys):
+    db = thread_db
 
     def ctrl_c_on_second(args):
         if "R1" in args or "24" in args:
@@ -121,8 +130,8 @@ def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(tmp_path, monk
     assert "Thread t1 has finished." in capsys.readouterr().out
 
 
-def test_a_thread_refuses_another_task_and_an_unknown_thread_needs_one(tmp_path, capsys):
-    db = str(tmp_path / "threads.sqlite")
+def test_a_thread_refuses_another_task_and_an_unknown_thread_needs_one(thread_db, tmp_path, capsys):
+    db = thread_db
     with persistence.open_threads(db) as saver:
         persistence.save_thread(saver, "t1", "iterative", TASK, Context(max_subgoals=2))
     assert cli.main(["run", "--thread", "t1", "--db", db, "another task"]) == 2
@@ -141,3 +150,11 @@ def test_thread_settings_round_trip_and_tolerate_removed_fields(tmp_path):
     assert (info["thread_id"], info["formulation"], info["task"]) == ("a", "onetime", "2+3?")
     context = persistence.thread_context(info)
     assert context.planner == "p.gguf" and context.review_plan is True
+
+
+def test_an_unreachable_postgres_server_is_a_clear_error_without_its_password(capsys):
+    url = "postgresql://lumos:s3cret@127.0.0.1:1/threads"
+    assert cli.main(["run", "--thread", "t1", "--db", url, TASK]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the thread database postgresql://lumos:***@127.0.0.1:1/threads" in err
+    assert "s3cret" not in err
