@@ -23,6 +23,8 @@ FORMULATION ?= iterative
 QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
 PYTEST_ARGS ?=
 PORT ?= 2024
+SERVER_PORT ?= 8080
+SLOTS ?= 2
 DEV_ARGS ?=  # e.g. --no-reload: hot reload restarts the server whenever a .py file changes
 # `langgraph dev` offline: no CLI analytics, no PyPI version check, no tracing, no browser (Studio is a web app)
 DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
@@ -35,7 +37,7 @@ DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMIT
 # unsandboxed, and the web domain says what is missing.
 SYSTEM_PACKAGES ?= bubblewrap libseccomp2 chromium chromium-driver postgresql
 
-.PHONY: install install-dev system-packages models run dev test lint clean
+.PHONY: install install-dev system-packages models run dev server test lint clean
 
 system-packages:
 	@missing=""; { command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2 && \
@@ -78,9 +80,14 @@ run: models
 dev: models
 	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT) $(DEV_ARGS)
 
+# llama.cpp's own server for $(MODEL): built once from the pinned llama-cpp-python sources with
+# CMAKE_ARGS (minutes), then served on 127.0.0.1:$(SERVER_PORT) with $(SLOTS) slots; Ctrl-C stops it
+server: models
+	$(BIN)/lumos serve --model $(MODEL) --port $(SERVER_PORT) --parallel $(SLOTS)
+
 test: install-dev lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
-	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 LUMOS_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 LUMOS_REQUIRE_POSTGRES=1 LUMOS_REQUIRE_SERVER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

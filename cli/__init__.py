@@ -1,6 +1,6 @@
 """The `lumos` command: every subcommand family registers itself here.
 
-`run`, `history`, `graph`, `models` (``cli/run.py``); `eval`, `report`, `corpus`, `recall`
+`run`, `history`, `graph`, `serve`, `models` (``cli/run.py``); `eval`, `report`, `corpus`, `recall`
 (``evaluation/cli.py``); `data`, `train` (``training/cli.py``).
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from models.llama_server import ServerBuildError
 from models.presets import ModelFetchError
 from nodes.context import describe
 
@@ -42,6 +43,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:  # a setting out of its bounds: say which, on one line
         print(f"lumos: error: {describe(err)}", file=sys.stderr)
         return 2
-    except (ModelFetchError, FileNotFoundError, ValueError) as err:
+    except (ModelFetchError, FileNotFoundError, ValueError, ServerBuildError) as err:
         print(f"lumos: error: {err}", file=sys.stderr)
         return 2

@@ -170,6 +170,23 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Build llama-server once, then serve a preset on loopback with N slots until interrupted."""
+    import time
+
+    from models import llama_server
+
+    with llama_server.serve(args.model, port=args.port, parallel=args.parallel, n_ctx=args.ctx) as url:
+        print(f"llama-server: {args.model} on {url}, {args.parallel} slots (Ctrl-C stops it)")
+        print(f"use it as a model spec: lumos run --planner {url} --grounder {url} ...", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def thread_db() -> str:
     """Return the default thread database: $LUMOS_DB, else runs/threads.sqlite."""
     return os.environ.get("LUMOS_DB", "runs/threads.sqlite")
@@ -216,6 +233,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     graph.add_argument("--format", choices=("mermaid", "ascii", "png"), default="mermaid")
     graph.add_argument("--out", help="file to write (default: print; PNG: lumos-<formulation>.png)")
     graph.set_defaults(func=cmd_graph)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve a preset with llama.cpp's own server (built from the pinned sources on first use)",
+    )
+    serve.add_argument("--model", default=presets.DEFAULT_PRESET, help="preset name or .gguf path")
+    serve.add_argument("--port", type=int, default=8080, help="loopback port (default 8080)")
+    serve.add_argument("--parallel", type=int, default=2, help="slots: requests decoded at once (default 2)")
+    serve.add_argument("--ctx", type=int, default=4096, help="context window per slot (default 4096)")
+    serve.set_defaults(func=cmd_serve)
 
     models = sub.add_parser("models", help="list or fetch GGUF model presets")
     models.add_argument("action", choices=("list", "fetch"))

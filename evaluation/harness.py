@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +120,18 @@ def run_one(
 def _completed(
     work: Callable[[Example], dict[str, Any]], todo: list[Example], concurrency: int
 ) -> Iterator[dict[str, Any]]:
-    """Yield ``work(example)`` for each example, in completion order, ``concurrency`` at a time."""
+    """Yield ``work(example)`` for each example in the examples' order, ``concurrency`` at a time.
+
+    Rows come out in input order whatever finishes first (a finished example waits for the ones
+    before it), so a trace written with any concurrency is the same file.
+    """
     if concurrency <= 1:
         yield from map(work, todo)
         return
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="eval")
     try:
         futures: Iterable[Future[dict[str, Any]]] = [pool.submit(work, example) for example in todo]
-        for future in as_completed(futures):
+        for future in futures:
             yield future.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)  # on Ctrl-C, queued examples never start

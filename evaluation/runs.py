@@ -1,5 +1,6 @@
 """Naming and bookkeeping of evaluation runs: output paths, model labels, the command, the corpus."""
 
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ NOT_OPTIONS = {"command", "func", "verbose", "benchmark", "data", "domain"}
 
 
 def model_label(spec: str) -> str:
-    """Return a short name for a model spec: the preset name, or a .gguf file's stem."""
+    """Return a short name for a model spec: the preset name, a .gguf file's stem, a server's host-port."""
+    if spec.startswith(("http://", "https://")):  # llama-server: a name fit for a file, server-HOST-PORT
+        return "server-" + re.sub(r"[^A-Za-z0-9]+", "-", spec.split("://", 1)[1]).strip("-")
     return Path(spec).stem if spec.endswith(".gguf") else spec
 
 

@@ -17,13 +17,14 @@ from langchain_core.language_models import BaseChatModel
 
 from models.chat import ChatLlamaCpp, LoadedModel, PromptFormat
 from models.presets import resolve
+from models.server import ChatLlamaServer, is_server
 
 _LOADED: dict[tuple[str, int, int, str], LoadedModel] = {}
 _LOADING = threading.Lock()
 
 
 class ModelProvider(Protocol):
-    """Turns a model spec (a preset name or a .gguf path) into a chat model for a role."""
+    """Turns a model spec (a preset name, a .gguf path, a llama-server URL) into a chat model for a role."""
 
     def chat(self, spec: str, *, role: str, prompt_format: PromptFormat, max_tokens: int) -> BaseChatModel:
         """Return a chat model for ``spec`` to be used in ``role``."""
@@ -71,7 +72,11 @@ def loaded_models() -> list[LoadedModel]:
 
 
 class LlamaModels:
-    """The default provider: GGUF files run in-process by llama.cpp, loaded on first use."""
+    """The default provider: GGUF files run in-process by llama.cpp, loaded on first use.
+
+    A spec that is a URL names a running llama-server instead (``models/server.py``): nothing is
+    loaded here, and calls to it are not serialised, so several runs share its slots at once.
+    """
 
     def __init__(
         self,
@@ -88,6 +93,8 @@ class LlamaModels:
 
     def chat(self, spec: str, *, role: str, prompt_format: PromptFormat, max_tokens: int) -> BaseChatModel:
         """Return a greedy chat model over ``spec``, in its own context per role unless shared."""
+        if is_server(spec):
+            return ChatLlamaServer(url=spec, prompt_format=prompt_format, max_tokens=max_tokens)
         slot = role if self.separate_roles else "shared"
         model = load(spec, n_ctx=self.n_ctx, n_threads=self.n_threads, slot=slot)
         return ChatLlamaCpp(

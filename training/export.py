@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common.sdist import SdistError, download_sdist
+
 log = logging.getLogger(__name__)
 PERMUTED_QK = {"llama": True, "qwen2": False, "qwen3": False}  # archs the template route supports
 CONVERTER_MEMBERS = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
@@ -145,18 +147,10 @@ def from_template(
 
 
 def _download_sdist(version: str, into: Path) -> Path:
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-        "--dest", str(into), f"llama-cpp-python=={version}",
-    ]  # fmt: skip
     try:
-        subprocess.run(command, check=True, timeout=PIP_TIMEOUT_S, capture_output=True, text=True)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
-        raise ExportError(f"could not download the llama-cpp-python {version} sources: {err}") from err
-    archives = sorted(into.glob("llama_cpp_python-*.tar.gz"))
-    if not archives:
-        raise ExportError(f"pip downloaded no llama-cpp-python {version} source archive")
-    return archives[0]
+        return download_sdist("llama-cpp-python", version, into)
+    except SdistError as err:
+        raise ExportError(str(err)) from err
 
 
 def converter_script(

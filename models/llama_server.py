@@ -1,0 +1,158 @@
+"""llama.cpp's own server binary: built once from the pinned llama-cpp-python sources, started on loopback.
+
+``binary()`` returns ``llama-server`` from the cache, building it the first time from the llama.cpp
+tree vendored in the installed llama-cpp-python's source distribution (the same version as the
+in-process backend), with the same AMX-safe CPU flags (``$CMAKE_ARGS``, as the Makefile sets
+them). The build switches off everything that would fetch at build or run time (the prebuilt web
+UI, HTTPS). ``serve()`` starts it on ``127.0.0.1`` with a preset, ``--parallel N`` slots and
+continuous batching, waits for ``/health`` and stops it (and only it) on exit.
+"""
+
+import importlib.metadata
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from common.sdist import download_sdist
+from models.presets import cache_dir, resolve
+
+# the Makefile's CMAKE_ARGS: portable AVX2, since a native build segfaults where AMX is advertised
+DEFAULT_CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+)
+OFFLINE_BUILD = (  # nothing downloaded while building or serving; only the server is built
+    "-DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
+    "-DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF "
+    "-DBUILD_SHARED_LIBS=OFF -DCMAKE_BUILD_TYPE=Release"
+)
+START_TIMEOUT_S = 180.0
+logger = logging.getLogger(__name__)
+
+
+class ServerBuildError(RuntimeError):
+    """llama-server could not be built or started."""
+
+
+def binary_path() -> Path:
+    """Return where this llama-cpp-python version's llama-server is kept once built."""
+    version = importlib.metadata.version("llama-cpp-python")
+    return cache_dir().parent / f"llama-server-{version}" / "llama-server"
+
+
+def binary(*, build: bool = True) -> Path:
+    """Return the llama-server binary, building it first (minutes) when it is not in the cache."""
+    if override := os.environ.get("LUMOS_LLAMA_SERVER"):
+        return Path(override)
+    path = binary_path()
+    if path.exists():
+        return path
+    if not build:
+        raise ServerBuildError(f"llama-server is not built ({path}); `make server` builds it")
+    return _build(path)
+
+
+def _build(path: Path) -> Path:
+    version = importlib.metadata.version("llama-cpp-python")
+    if not shutil.which("cmake"):
+        raise ServerBuildError(
+            "building llama-server needs cmake and a C++ compiler (apt-get install cmake g++)"
+        )
+    jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 2)
+    flags = f"{os.environ.get('CMAKE_ARGS') or DEFAULT_CMAKE_ARGS} {OFFLINE_BUILD}".split()
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = download_sdist("llama-cpp-python", version, Path(tmp))
+        prefix = f"llama_cpp_python-{version}/vendor/llama.cpp/"
+        with tarfile.open(archive) as sdist:
+            members = [m for m in sdist.getmembers() if m.name.startswith(prefix)]
+            sdist.extractall(tmp, members=members, filter="data")
+        source, build = Path(tmp) / prefix, Path(tmp) / "build"
+        log = path.parent / "build.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logger.warning(
+            "building llama-server %s from its sources (about 10 min on 2 cores; log %s)", version, log
+        )
+        with log.open("w") as out:
+            for command in (
+                ["cmake", "-S", str(source), "-B", str(build), *flags],
+                ["cmake", "--build", str(build), "--target", "llama-server", "-j", jobs],
+            ):
+                if subprocess.run(command, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                    tail = log.read_text(errors="replace")[-3000:]
+                    raise ServerBuildError(f"building llama-server failed ({' '.join(command[:2])}):\n{tail}")
+        built = build / "bin" / "llama-server"
+        staged = path.with_suffix(".tmp")
+        shutil.copy2(built, staged)
+        staged.replace(path)
+    return path
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def command(
+    spec: str, *, port: int, parallel: int = 1, n_ctx: int = 4096, threads: int | None = None
+) -> list[str]:
+    """Return the llama-server command line for a preset or GGUF: loopback, N slots, continuous batching."""
+    threads = threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
+    return [
+        str(binary()),
+        "--model", str(resolve(spec)),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--parallel", str(parallel),
+        "--cont-batching",
+        "--ctx-size", str(n_ctx * parallel),  # each slot gets the in-process backend's window
+        "--threads", str(threads),
+        "--threads-batch", str(threads),
+        "--seed", "0",
+        "--no-webui",
+    ]  # fmt: skip
+
+
+@contextmanager
+def serve(spec: str, *, port: int | None = None, parallel: int = 1, n_ctx: int = 4096) -> Iterator[str]:
+    """Start llama-server for ``spec`` and yield its URL once it answers ``/health``; stop it after."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tempfile.NamedTemporaryFile("w+", prefix="llama-server-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        command(spec, port=port, parallel=parallel, n_ctx=n_ctx), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise ServerBuildError(f"llama-server did not start ({url}):\n{log.read()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
