@@ -120,11 +120,7 @@ def run_one(
 def _completed(
     work: Callable[[Example], dict[str, Any]], todo: list[Example], concurrency: int
 ) -> Iterator[dict[str, Any]]:
-    """Yield ``work(example)`` for each example in the examples' order, ``concurrency`` at a time.
-
-    Rows come out in input order whatever finishes first (a finished example waits for the ones
-    before it), so a trace written with any concurrency is the same file.
-    """
+    """Yield ``work(example)`` in the examples' order (so any concurrency writes the same trace)."""
     if concurrency <= 1:
         yield from map(work, todo)
         return

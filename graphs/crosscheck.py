@@ -20,7 +20,10 @@ With ``keep_reasoning`` (``steps`` only) the reruns keep the greedy run's step-b
 solution and sample only the plan and its grounding, so they look for an execution of that
 solution. Under ``greedy`` and ``majority`` the answer is always an executed one. Runs are
 sequential, so a task whose first run agrees costs one run; ``attempts`` records every run, as in
-voting.
+voting. With ``concurrent_retries`` a disagreeing greedy run sends all its reruns at once (LangGraph
+runs the branches in parallel, so a llama-server's slots decode them together): the first agreeing
+run in seed order still wins, so the answer is the sequential one, at the cost of the reruns the
+sequential check would have skipped.
 """
 
 import operator
@@ -30,6 +33,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import Send
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
@@ -57,6 +61,11 @@ class CrossCheckContext(RerunContext):
         False,
         "with --plan-reasoning steps and --plan-retries: the reruns keep the greedy run's "
         "step-by-step solution and sample only the plan and its grounding",
+    )
+    concurrent_retries: bool = setting(
+        False,
+        "with --plan-retries: send every sampled rerun at once (to a llama-server's slots) instead of "
+        "one by one; the same answer, at the cost of the reruns a sequential check skips",
     )
     crosscheck_fallback: Fallback = setting(
         "greedy",
@@ -114,30 +123,40 @@ def agrees(run: Attempt, context: Context) -> bool:
     return executed is not None and executed == vote_key(reasoning_answer(run["state"], context))
 
 
-def run_next(
-    state: CrossCheckState, runtime: Runtime[Context], *, inner: CompiledLumosGraph
-) -> dict[str, Any]:
-    """Run the formulation once more: greedy the first time, sampled with a new seed after."""
+def branch(state: CrossCheckState, runtime: Runtime[Context], sample: int) -> AttemptInput:
+    """Return run ``sample``'s input: greedy for 0, sampled with its own seed after."""
     runs = state.get("attempts", [])
-    branch = AttemptInput(task=state["task"], sample=len(runs))
+    task = AttemptInput(task=state["task"], sample=sample)
     if "domain" in state:
-        branch["domain"] = state["domain"]
+        task["domain"] = state["domain"]
     if "reasoning" in state:  # the caller's own solution: every run plans under it
-        branch["reasoning"] = state["reasoning"]
+        task["reasoning"] = state["reasoning"]
     elif runs and settings_of(runtime).keep_reasoning:
         # the greedy solution is the likelier right one: sample only the plan and grounding under it
         greedy = min(runs, key=lambda a: a["sample"])["state"].get("reasoning")
         if greedy:
-            branch["reasoning"] = greedy
-    return attempt(branch, runtime, inner=inner)
+            task["reasoning"] = greedy
+    return task
 
 
-def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> Literal["attempt", "settle"]:
-    """Run again while the last run disagrees with its reasoning and retries are left."""
+def run_next(
+    state: CrossCheckState, runtime: Runtime[Context], *, inner: CompiledLumosGraph
+) -> dict[str, Any]:
+    """Run the formulation once more: greedy the first time, sampled with a new seed after."""
+    return attempt(branch(state, runtime, len(state.get("attempts", []))), runtime, inner=inner)
+
+
+def after_run(state: CrossCheckState, runtime: Runtime[Context]) -> str | list[Send]:
+    """Run again while the last run disagrees with its reasoning and retries are left.
+
+    With ``concurrent_retries`` the greedy run's disagreement sends every rerun at once.
+    """
     context = settings_of(runtime)
     runs = state["attempts"]
     if agrees(runs[-1], context) or len(runs) > context.plan_retries:
         return "settle"
+    if context.concurrent_retries:
+        return [Send("rerun", branch(state, runtime, k)) for k in range(1, context.plan_retries + 1)]
     return "attempt"
 
 
@@ -177,9 +196,11 @@ def build(
     """Return the uncompiled cross-checking graph over a compiled formulation graph."""
     builder = StateGraph(CrossCheckState, input_schema=LumosInput, context_schema=CrossCheckContext)
     builder.add_node("attempt", within_budget(partial(run_next, inner=inner)))
+    builder.add_node("rerun", within_budget(partial(attempt, inner=inner)))  # concurrent_retries
     builder.add_node("settle", within_budget(settle, final=True))
     builder.add_edge(START, "attempt")
-    builder.add_conditional_edges("attempt", after_run, ["attempt", "settle"])
+    builder.add_conditional_edges("attempt", after_run, ["attempt", "rerun", "settle"])
+    builder.add_edge("rerun", "settle")
     builder.add_edge("settle", END)
     return builder
 

@@ -48,6 +48,22 @@ def test_a_disagreeing_run_is_rerun_sampled_until_one_agrees():
     assert options == [(0.0, None), (0.9, 11)]
 
 
+def test_concurrent_retries_send_every_rerun_at_once_and_keep_the_sequential_answer():
+    sequential, _ = checked(
+        [RIGHT] * 4, [GROUND_WRONG, GROUND_RIGHT, GROUND_RIGHT, GROUND_RIGHT], plan_retries=3
+    )
+    concurrent, models = checked(
+        [RIGHT] * 4,
+        [GROUND_WRONG, GROUND_RIGHT, GROUND_RIGHT, GROUND_RIGHT],
+        plan_retries=3,
+        concurrent_retries=True,
+    )
+    assert len(sequential["attempts"]) == 2 and len(concurrent["attempts"]) == 4  # every rerun ran
+    assert concurrent["answer"] == sequential["answer"] == "72" and concurrent["chosen"] == 1
+    seeds = sorted(call.get("seed") for call in models.by_role["planner"].calls if "seed" in call)
+    assert seeds == [1, 2, 3] and concurrent["model_calls"] == 8
+
+
 def test_when_no_run_agrees_the_greedy_runs_executed_answer_stands():
     state, _ = checked([RIGHT] * 3, [GROUND_WRONG] * 3)
     assert len(state["attempts"]) == 3  # the greedy run and plan_retries=2 more, then it stops
@@ -191,10 +207,16 @@ def test_cli_keep_reasoning_flag():
         ),
         ({"keep_reasoning": True, "plan_reasoning": "steps"}, "needs plan_reasoning steps and plan_retries"),
         ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
-        ({"crosscheck_fallback": "best"}, r"crosscheck_fallback\s+Input should be 'greedy', 'majority' or 'reasoning'"),
+        (
+            {"crosscheck_fallback": "best"},
+            r"crosscheck_fallback\s+Input should be 'greedy', 'majority' or 'reasoning'",
+        ),
         ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
         ({"plan_retries": -1}, r"plan_retries\s+Input should be greater than or equal to 0"),
-        ({"plan_retries": 9, "plan_reasoning": "sketch"}, r"plan_retries\s+Input should be less than or equal to 8"),
+        (
+            {"plan_retries": 9, "plan_reasoning": "sketch"},
+            r"plan_retries\s+Input should be less than or equal to 8",
+        ),
     ],
 )
 def test_bad_settings_are_clear_errors(settings, message):
