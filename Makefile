@@ -1,6 +1,7 @@
 # Two entry points, each doing all set-up on a fresh machine:
 #   make run   - venv + the agent's packages + the default model + the agent on a sample maths question
-#   make test  - venv + those + dev tools and the `train` extra (torch) + the test models + every test
+#   make test  - venv + those + dev tools and the `train` extra (torch) + the test models + llama-server
+#                + every test
 #   make dev   - venv + the agent's packages + the default model + the LangGraph dev server, offline
 # Running the agent needs no torch: only `make install-dev` (tests, `lumos train`) installs it.
 PYTHON ?= python3
@@ -87,6 +88,7 @@ server: models
 
 test: install-dev lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
+	$(BIN)/lumos serve --build-only  # llama-server for tests/test_llama_server.py (built once, minutes)
 	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 LUMOS_REQUIRE_POSTGRES=1 LUMOS_REQUIRE_SERVER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

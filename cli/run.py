@@ -176,6 +176,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from models import llama_server
 
+    if args.build_only:
+        print(f"llama-server: {llama_server.binary()}")
+        return 0
     with llama_server.serve(args.model, port=args.port, parallel=args.parallel, n_ctx=args.ctx) as url:
         print(f"llama-server: {args.model} on {url}, {args.parallel} slots (Ctrl-C stops it)")
         print(f"use it as a model spec: lumos run --planner {url} --grounder {url} ...", flush=True)
@@ -242,6 +245,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     serve.add_argument("--port", type=int, default=8080, help="loopback port (default 8080)")
     serve.add_argument("--parallel", type=int, default=2, help="slots: requests decoded at once (default 2)")
     serve.add_argument("--ctx", type=int, default=4096, help="context window per slot (default 4096)")
+    serve.add_argument(
+        "--build-only", action="store_true", help="build (or find) the binary, print its path, exit"
+    )
     serve.set_defaults(func=cmd_serve)
 
     models = sub.add_parser("models", help="list or fetch GGUF model presets")

@@ -11,6 +11,7 @@ continuous batching, waits for ``/health`` and stops it (and only it) on exit.
 import importlib.metadata
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,8 +22,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-from common.sdist import download_sdist
+from tqdm import tqdm
+
+from common.sdist import SdistError, download_sdist
 from models.presets import cache_dir, resolve
 
 # the Makefile's CMAKE_ARGS: portable AVX2, since a native build segfaults where AMX is advertised
@@ -69,7 +73,10 @@ def _build(path: Path) -> Path:
     jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 2)
     flags = f"{os.environ.get('CMAKE_ARGS') or DEFAULT_CMAKE_ARGS} {OFFLINE_BUILD}".split()
     with tempfile.TemporaryDirectory() as tmp:
-        archive = download_sdist("llama-cpp-python", version, Path(tmp))
+        try:
+            archive = download_sdist("llama-cpp-python", version, Path(tmp))
+        except SdistError as err:
+            raise ServerBuildError(str(err)) from None
         prefix = f"llama_cpp_python-{version}/vendor/llama.cpp/"
         with tarfile.open(archive) as sdist:
             members = [m for m in sdist.getmembers() if m.name.startswith(prefix)]
@@ -81,18 +88,32 @@ def _build(path: Path) -> Path:
             "building llama-server %s from its sources (about 10 min on 2 cores; log %s)", version, log
         )
         with log.open("w") as out:
-            for command in (
-                ["cmake", "-S", str(source), "-B", str(build), *flags],
-                ["cmake", "--build", str(build), "--target", "llama-server", "-j", jobs],
-            ):
-                if subprocess.run(command, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    raise ServerBuildError(f"building llama-server failed ({' '.join(command[:2])}):\n{tail}")
+            _run(["cmake", "-S", str(source), "-B", str(build), *flags], out, log)
+            _run(["cmake", "--build", str(build), "--target", "llama-server", "-j", jobs], out, log)
         built = build / "bin" / "llama-server"
         staged = path.with_suffix(".tmp")
         shutil.copy2(built, staged)
         staged.replace(path)
     return path
+
+
+_STEP = re.compile(r"^\[(\d+)/(\d+)\]")  # the build tool's "[12/206] Building ..." lines
+
+
+def _run(command: list[str], out: IO[str], log: Path) -> None:
+    """Run one build step into the log, with a progress bar over the build tool's step count."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    with tqdm(desc="llama-server", unit="step", disable=None) as bar:
+        for line in process.stdout:
+            out.write(line)
+            if step := _STEP.match(line):
+                bar.total = int(step[2])
+                bar.update(int(step[1]) - bar.n)
+    if process.wait() != 0:
+        out.flush()
+        tail = log.read_text(errors="replace")[-3000:]
+        raise ServerBuildError(f"building llama-server failed ({' '.join(command[:2])}):\n{tail}")
 
 
 def free_port() -> int:
