@@ -109,7 +109,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     """List a thread's steps from its checkpoints, or every thread in the database."""
     from pathlib import Path
 
-    from cli import terminal
+    from cli import history
     from cli.terminal import say
     from graphs import persistence
 
@@ -126,7 +126,7 @@ def cmd_history(args: argparse.Namespace) -> int:
                 pipeline(info["formulation"], persistence.thread_context(info)), saver
             )
             config = persistence.thread_config(info["thread_id"], persistence.thread_context(info))
-            lines = terminal.history_lines(graph.get_state_history(config))
+            lines = history.history_lines(graph.get_state_history(config))
             if args.thread is None:  # the overview: one line per thread
                 say(f"{info['thread_id']}  {info['formulation']}  {info['created_at']}  ", end="")
                 say(f"{lines[-1]}  {info['task']!r}")

@@ -104,7 +104,7 @@ def _run(command: list[str], out: IO[str], log: Path) -> None:
     """Run one build step into the log, with a progress bar over the build tool's step count."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert process.stdout is not None
-    with tqdm(desc="llama-server", unit="step", disable=None) as bar:
+    with tqdm(desc="building llama-server", unit="step", mininterval=10) as bar:
         for line in process.stdout:
             out.write(line)
             if step := _STEP.match(line):

@@ -238,7 +238,7 @@ def test_cli_wraps_the_formulation_and_prints_each_run(capsys):
     printed = capsys.readouterr().out
     assert "[attempt]  run 1 (greedy): 24" in printed and "[attempt]  run 2 (sample 1): 72" in printed
     assert "[settle]  cross-check: 72 (run 2 agrees with its reasoning)" in printed
-    assert printed.rstrip().endswith("Answer: 72")
+    assert printed.rstrip().endswith("Answer: 72  (executed: R2 = Calculator(48 + R1))")
 
 
 def test_the_terminal_says_which_module_answered(capsys):
@@ -249,7 +249,9 @@ def test_the_terminal_says_which_module_answered(capsys):
     assert terminal.run(graph, context, task=TASK, thread_id="t", durable=False) == 0
     printed = capsys.readouterr().out
     assert "[settle]  cross-check: 72 (the reasoning's: no run agrees with it" in printed
-    assert printed.rstrip().endswith("Answer: 72")
+    assert printed.rstrip().endswith(
+        "Answer: 72  (the planner's own statement: no executed answer agreed with its solution)"
+    )
 
 
 def test_eval_traces_record_every_runs_answer_and_the_cross_check(tmp_path):

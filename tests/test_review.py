@@ -120,7 +120,9 @@ def test_cli_review_edit_on_the_terminal(monkeypatch, capsys):
     assert cli.main(["run", "--formulation", "onetime", "--review", TASK]) == 0
     out = capsys.readouterr().out
     assert "[review]  Subgoal 1: Count clips." in out and "| review" in out
-    assert "[execute] R2 = Calculator(48 + R1) -> 72" in out and out.endswith("Answer: 72\n")
+    assert "[execute] R2 = Calculator(48 + R1) -> 72" in out and out.endswith(
+        "Answer: 72  (executed: R2 = Calculator(48 + R1))\n"
+    )
 
 
 def test_cli_review_reject_and_a_bad_choice_asks_again(monkeypatch, capsys):

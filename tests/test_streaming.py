@@ -121,7 +121,7 @@ def test_cli_prints_the_events_and_echoes_tokens_on_request(monkeypatch, capsys)
         "[ground]  R2 = Calculator(48 + R1)",
         "[execute] R1 = Calculator(48 / 2) -> 24",
         "[execute] R2 = Calculator(48 + R1) -> 72",
-        "Answer: 72",
+        "Answer: 72  (executed: R2 = Calculator(48 + R1))",
     ]
     assert err == ""
     assert cli.main(["run", "--formulation", "onetime", "--show-tokens", TASK]) == 0
@@ -130,3 +130,20 @@ def test_cli_prints_the_events_and_echoes_tokens_on_request(monkeypatch, capsys)
         "  (plan tokens) Subgoal 1: Clips in May. Subgoal 2: Total.",
         "  (ground tokens) R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)",
     ]
+
+
+def test_the_answer_line_says_where_the_answer_came_from():
+    from cli.terminal import answer_origin
+
+    action = {"outputs": ["R1"], "name": "CLICK", "args": "5", "subgoal": 1, "ok": True}
+    ended = {
+        "answer": "raw reward 1, reward 0.41",
+        "actions": [action | {"observation": "The episode ended: raw reward 1, reward 0.41."}],
+    }
+    assert answer_origin(ended) == "executed: R1 = CLICK(5)"
+    assert answer_origin({"answer": "18"}) == "the model's reply: no action ran"
+    other = {
+        "answer": "2",
+        "actions": [action | {"name": "Calculator", "args": "1 + 23", "observation": "24"}],
+    }
+    assert answer_origin(other) == "read from the executed actions"  # "2" is not "24"
