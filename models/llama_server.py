@@ -97,7 +97,8 @@ def _build(path: Path) -> Path:
     return path
 
 
-_STEP = re.compile(r"^\[(\d+)/(\d+)\]")  # the build tool's "[12/206] Building ..." lines
+# the build tool's progress: ninja's "[12/206] Building ...", make's "[ 35%] Building ..."
+_STEP = re.compile(r"^\[\s*(?:(\d+)/(\d+)|(\d+)%)\]")
 
 
 def _run(command: list[str], out: IO[str], log: Path) -> None:
@@ -108,8 +109,9 @@ def _run(command: list[str], out: IO[str], log: Path) -> None:
         for line in process.stdout:
             out.write(line)
             if step := _STEP.match(line):
-                bar.total = int(step[2])
-                bar.update(int(step[1]) - bar.n)
+                done, total = (int(step[1]), int(step[2])) if step[1] else (int(step[3]), 100)
+                bar.total = total
+                bar.update(max(0, done - bar.n))
     if process.wait() != 0:
         out.flush()
         tail = log.read_text(errors="replace")[-3000:]
