@@ -216,14 +216,23 @@ def frame_task(task: str, environment: str | None) -> str:
     return f"{task.strip() or page.utterance}\n{outcome(page)}"
 
 
+_REWARD = re.compile(r"raw reward (-?\d+(?:\.\d+)?), reward (-?\d+(?:\.\d+)?)")
+
+
 def answer(state: LumosState, context: Context, models: ModelProvider, formulation: Formulation) -> Outcome:
-    """Return how the episode ended (its reward), and close the browser."""
+    """Return how the episode ended (its reward), read from the run's state, and close the browser.
+
+    The state is what counts: a run resumed after the browser went (a killed process) still has
+    the observation of the action that ended the episode.
+    """
     page = close(state.get("environment"))
-    if page is None:
+    for action in reversed(state.get("actions", [])):
+        if action["name"] in ACTIONS and action["ok"] and (found := _REWARD.search(action["observation"])):
+            if action["observation"].startswith(ENDED):
+                return f"raw reward {found[1]}, reward {found[2]}", None
+    if page is None and not state.get("actions"):
         return None, "the web episode was never opened"
-    if not page.done:
-        return None, "the run stopped before the episode ended (reward 0)"
-    return f"raw reward {page.raw_reward:g}, reward {page.reward:.2f}", None
+    return None, "the run stopped before the episode ended (reward 0)"
 
 
 # Solved episodes on training seeds, made by training/web_demos.py's DOM-reading policies

@@ -212,7 +212,9 @@ def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
     fields = dict(web_domain.session(environment).episode.page.fields)
-    planner = scripted("Subgoal 1: Type the username.; Subgoal 2: Type the password.; Subgoal 3: Press login.")
+    planner = scripted(
+        "Subgoal 1: Type the username.; Subgoal 2: Type the password.; Subgoal 3: Press login."
+    )
     grounder = scripted(
         f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"
     )
@@ -247,7 +249,9 @@ def test_the_baselines_act_step_by_step_on_the_page_each_step_leaves(style):
     lines = [f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"]
     subgoals = ["Type the username.", "Type the password.", "Press login."]
     if style == "integrated":
-        lines = [f"Subgoal {k}: {s}\n{line}" for k, (s, line) in enumerate(zip(subgoals, lines, strict=True), 1)]
+        lines = [
+            f"Subgoal {k}: {s}\n{line}" for k, (s, line) in enumerate(zip(subgoals, lines, strict=True), 1)
+        ]
     model = scripted(*lines)
     assert pipeline.pipeline(style, Context(domain="web")).name == f"{style}-stepwise"
     graph = baselines.build_stepwise(style, models=ScriptedModels(model, scripted())).compile()
@@ -304,6 +308,33 @@ def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
     submit = next(e for e in web_domain.session(environment).episode.page.elements if e.tag == "button")
     assert tools["CLICK"](str(submit.ref)).startswith("The episode ended: raw reward 1")
     web_domain.close(environment)
+
+
+def test_a_run_stopped_after_each_action_and_resumed_without_its_browser_finishes_the_episode():
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    environment = "miniwob/login-user-v1?seed=5"
+    task = web_input(environment)
+    fields = dict(web_domain.session(environment).episode.page.fields)
+    planner = scripted(
+        "Subgoal 1: Type the username.", "Subgoal 2: Type the password.", "Subgoal 3: Press login."
+    )
+    grounder = scripted(
+        f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"
+    )
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile(
+        checkpointer=InMemorySaver(), interrupt_after=["execute"]
+    )
+    config = {"configurable": {"thread_id": "web"}}
+    state = graph.invoke(task, config, context=Context(domain="web"))
+    for _ in range(3):  # each stop loses the browser, as a killed process would
+        assert web_domain.close(environment) is not None
+        state = graph.invoke(None, config, context=Context(domain="web"))
+        if state.get("answer") is not None:
+            break
+    # every resumed step replayed what the thread had executed on a fresh episode of the same seed
+    assert state["answer"].startswith("raw reward 1, reward ") and state["error"] is None
+    assert [a["name"] for a in state["actions"]] == ["TYPE", "TYPE", "CLICK"]
 
 
 def test_lumos_run_acts_on_the_page_its_env_and_seed_name_and_saves_a_screenshot_per_step(
