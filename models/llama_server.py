@@ -141,6 +141,12 @@ def command(
         "--threads", str(threads),
         "--threads-batch", str(threads),
         "--seed", "0",
+        # the in-process backend's numerics: no flash attention, 512-token batches (llama-cpp-python's
+        # defaults); llama-server's own (flash attention on where it can, 2048-token batches) change
+        # greedy outputs after a few dozen tokens
+        "--flash-attn", "off",
+        "--batch-size", "512",
+        "--ubatch-size", "512",
         "--no-webui",
     ]  # fmt: skip
 

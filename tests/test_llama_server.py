@@ -20,6 +20,7 @@ from models.chat import ContextOverflowError
 from models.deadline import deadline_in
 from models.registry import LlamaModels
 from models.server import ChatLlamaServer, ServerError
+from nodes import grammar
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context
 
@@ -134,7 +135,7 @@ def test_raw_lumos_prompts_grammars_streaming_seeds_and_usage_match_the_in_proce
     )
     remote = LlamaModels().chat(served, role="planner", prompt_format="lumos-eval", max_tokens=48)
     assert remote.invoke(lumos, stop=["\n"]).text == local.invoke(lumos, stop=["\n"]).text
-    gbnf = 'root ::= "Subgoal 1: " [A-Za-z ]+ "."'
+    gbnf = grammar.plan_iterative(1)  # the Lumos-I planner's first-turn grammar
     chat = [
         SystemMessage(content="Answer in one line."),
         HumanMessage(content=f"Plan the first step: {TASK}"),
