@@ -15,6 +15,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -66,9 +67,11 @@ def binary(*, build: bool = True) -> Path:
 
 def _build(path: Path) -> Path:
     version = importlib.metadata.version("llama-cpp-python")
-    if not shutil.which("cmake"):
+    beside = Path(sys.executable).parent / "cmake"  # the `cmake` wheel of the dev extra
+    cmake = str(beside) if beside.exists() else shutil.which("cmake")
+    if cmake is None:
         raise ServerBuildError(
-            "building llama-server needs cmake and a C++ compiler (apt-get install cmake g++)"
+            "building llama-server needs cmake and a C++ compiler (pip install cmake; apt-get install g++)"
         )
     jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 2)
     flags = f"{os.environ.get('CMAKE_ARGS') or DEFAULT_CMAKE_ARGS} {OFFLINE_BUILD}".split()
@@ -88,8 +91,8 @@ def _build(path: Path) -> Path:
             "building llama-server %s from its sources (about 10 min on 2 cores; log %s)", version, log
         )
         with log.open("w") as out:
-            _run(["cmake", "-S", str(source), "-B", str(build), *flags], out, log)
-            _run(["cmake", "--build", str(build), "--target", "llama-server", "-j", jobs], out, log)
+            _run([cmake, "-S", str(source), "-B", str(build), *flags], out, log)
+            _run([cmake, "--build", str(build), "--target", "llama-server", "-j", jobs], out, log)
         built = build / "bin" / "llama-server"
         staged = path.with_suffix(".tmp")
         shutil.copy2(built, staged)
