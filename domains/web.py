@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domains.web_actions import ACTIONS, ground, parse_args, parse_query, ranked_ref
+from domains.web_actions import ACTIONS, ground, line_ref, parse_args, parse_query, ranked_line
 from models.registry import ModelProvider
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
@@ -127,11 +127,12 @@ def outcome(page: webtool.Page) -> str:
     return "The page:\n" + webtool.render(page)
 
 
-def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, int]:
-    """Run one action on the episode; return the page after it and the ref it acted on."""
-    page = opened.episode.page
+def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, str | None]:
+    """Run one action on the episode; return the page after it and, for a query, the line it picked."""
+    page, picked = opened.episode.page, None
     if (query := parse_query(name, args)) is not None and page is not None:
-        ref, text = ranked_ref(page, name, *query), query[1]
+        picked = ranked_line(page, name, *query)
+        ref, text = line_ref(picked), query[1]
     else:
         ref, text = parse_args(name, args)
     try:
@@ -139,7 +140,7 @@ def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, int]:
     except webtool.WebError as err:
         raise ValueError(str(err)) from None
     opened.applied.append((name, args))
-    return after, ref
+    return after, picked
 
 
 def history(state: LumosState) -> list[tuple[str, str]]:
@@ -190,13 +191,9 @@ class WebAction(MemoryTool):
 
     def __call__(self, args: str, memory: object = None, subgoal: str = "") -> str:
         """Act on the page; return the page after it (or how the episode ended)."""
-        before = self.opened.episode.page
-        page, ref = _act(self.opened, self.name, args)
+        page, picked = _act(self.opened, self.name, args)
         shot = save_shot(self.opened, self.screenshots)
-        if parse_query(self.name, args) is None or before is None:
-            return outcome(page) + shot
-        chosen = next(line for line in webtool.render(before).splitlines() if line.startswith(f"[{ref}] "))
-        return f"{outcome(page)}\n(the query picked {chosen}){shot}"
+        return outcome(page) + (f"\n(the query picked {picked})" if picked else "") + shot
 
 
 def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:

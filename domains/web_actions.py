@@ -6,7 +6,7 @@ profile writes Lumos's own web actions, which name the environment and a query
 (``R2 = CLICK(R1, QUERY: Click the okay button)``, ``TYPE(Env, QUERY: ..., TEXT: ...)``); the
 executor picks the element the query describes best. Lumos ranks Mind2Web candidates with
 MindAct's cross-encoder, which cannot be had here: the page's elements that can take the action
-are ranked by BM25 over their rendered lines (``tools/retrieval.Ranker``).
+are ranked by BM25 over their rendered lines (``tools/retrieval.rank``).
 """
 
 import re
@@ -14,7 +14,7 @@ import re
 from nodes import grammar
 from nodes.state import LumosState
 from tools import web as webtool
-from tools.retrieval import Ranker
+from tools.retrieval import rank
 
 ACTIONS = frozenset(webtool.ACTIONS)
 
@@ -47,8 +47,13 @@ def takes(name: str, tag: str) -> bool:
     return tag == "select" if name == "SELECT" else True
 
 
-def ranked_ref(page: webtool.Page, name: str, query: str, text: str) -> int:
-    """Return the ref of the page element a query describes best (BM25 over the rendered lines).
+def ranking_query(name: str, query: str, text: str) -> str:
+    """Return what a ranker reads for Lumos's query action: a SELECT's query names the option too."""
+    return query + SELECT_HINT.format(text=text) if name == "SELECT" else query
+
+
+def ranked_line(page: webtool.Page, name: str, query: str, text: str) -> str:
+    """Return the rendered line of the page element a query describes best (BM25 over the lines).
 
     Only elements that can take the action compete (a text field for TYPE, a list for SELECT)
     when the page has any: a label that shares the query's words is not where text goes.
@@ -57,14 +62,14 @@ def ranked_ref(page: webtool.Page, name: str, query: str, text: str) -> int:
     if not lines:
         raise ValueError("the page has no element to act on")
     lines = [line for line in lines if takes(name, line.split()[1])] or lines
-    if name == "SELECT":
-        query += SELECT_HINT.format(text=text)
-    try:
-        best = Ranker(lines).top(query, 1)[0]
-    except ValueError:  # no element has a word: the first one, as a ranker without evidence would
-        best = 0
-    found = _REF.match(lines[best])
-    assert found is not None  # every line kept starts with its ref
+    return lines[rank(lines, ranking_query(name, query, text))[0]]
+
+
+def line_ref(line: str) -> int:
+    """Return the element ref a rendered line starts with (``[7] input_text ...`` -> 7)."""
+    found = _REF.match(line)
+    if found is None:
+        raise ValueError(f"not a rendered element line: {line!r}")
     return int(found[1])
 
 

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from domains.web_actions import SELECT_HINT, parse_query
+from domains.web_actions import parse_query, ranking_query
 from evaluation.mind2web_data import VERBS, Step, Task, phrase
 from models.registry import ModelProvider
 from nodes import conversations, protocol
 from nodes.calls import Request, ask
 from nodes.context import Context
-from tools.retrieval import Ranker
+from tools.retrieval import rank
 
 # (query, candidate renderings) -> candidate indices, best first
 CandidateRanker = Callable[[str, Sequence[str]], list[int]]
@@ -46,10 +46,7 @@ def bm25_ranker(query: str, candidates: Sequence[str]) -> list[int]:
     BM25 reads the query's first line, the subgoal's query: the previous actions that MindAct's
     cross-encoder also reads would match, word for word, the elements already acted on.
     """
-    try:
-        return Ranker(list(candidates)).top(query.split("\n", 1)[0], len(candidates))
-    except ValueError:  # every candidate is empty or stopwords
-        return list(range(len(candidates)))
+    return rank(list(candidates), query.split("\n", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -84,8 +81,7 @@ def score_step(
     except (protocol.ParseError, StopIteration, ValueError):
         return StepResult(subgoal, grounding, "", False, False, False)
     name = action["name"]
-    if name == "SELECT":
-        query += SELECT_HINT.format(text=text)
+    query = ranking_query(name, query, text)
     shown = [step.candidates[i] for i in order]
     best = shown[ranker(f"task is: {query}\nPrevious actions: {'; '.join(history[-HISTORY:])}", shown)[0]]
     # a gold CLICK has no text to match; a gold TYPE or SELECT needs its value, case aside

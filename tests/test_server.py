@@ -7,7 +7,6 @@ that need a model to follow the protocol: streaming, review over the server, fin
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 import pytest
 from langgraph_sdk import get_sync_client
 
+from models.llama_server import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(600)
 TASK = "Natalia sold clips to 48 of her friends in April, and half as many in May. How many in total?"
@@ -25,12 +26,6 @@ OFFLINE = {
     "LANGGRAPH_NO_VERSION_CHECK": "true",
     "LANGSMITH_TRACING": "false",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_config(tmp: Path) -> Path:

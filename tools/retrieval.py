@@ -17,7 +17,7 @@ import numpy as np
 from tools.corpus import Passage, StrPath, encode_corpus, read_jsonl_corpus, write_jsonl_corpus
 from tools.errors import ToolError
 
-__all__ = ["LocalIndex", "Passage", "knowledge_query", "paragraph_retrieve"]
+__all__ = ["LocalIndex", "Passage", "knowledge_query", "paragraph_retrieve", "rank"]
 
 KNOWLEDGE_SENTENCES = 40  # Lumos keeps the first 40 sentences of an article
 EVIDENCE_COUNT = 5  # Lumos returns the top 5 paragraphs
@@ -125,12 +125,21 @@ def paragraph_retrieve(candidates: list[str], query: str, *, k: int = EVIDENCE_C
         raise ToolError("ParagraphRetrieve got no paragraphs to rank")
     if not query.strip():
         raise ToolError("ParagraphRetrieve needs a non-empty query")
-    tokens = _tokenize(candidates)
-    if any(tokens):
-        scores = _scores(_bm25(tokens), query, len(candidates))
-    else:  # bm25s cannot index a corpus without a single token
-        scores = np.zeros(len(candidates))
-    return "\n".join(f"Evidence {n}: {candidates[i]}" for n, i in enumerate(_rank(scores, k), start=1))
+    best = rank(candidates, query)[:k]
+    return "\n".join(f"Evidence {n}: {candidates[i]}" for n, i in enumerate(best, start=1))
+
+
+def rank(texts: list[str], query: str) -> list[int]:
+    """Return every text's index, most relevant to ``query`` first by BM25.
+
+    Ties, texts that share no word with the query and a corpus without a single word (which bm25s
+    cannot index) keep their order.
+    """
+    if not texts:
+        return []
+    tokens = _tokenize(texts)
+    scores = _scores(_bm25(tokens), query, len(texts)) if any(tokens) else np.zeros(len(texts))
+    return _rank(scores, len(texts))
 
 
 class Ranker:
