@@ -7,6 +7,10 @@ are; the equation example comes last. ``tests/test_exemplars.py`` re-executes ev
 with the real tools and checks the recorded results, so an exemplar never teaches a wrong
 computation. The answer is the value of ``Output`` if assigned, else of the highest ``Rk`` (Lumos);
 with ``select_answer`` the model names the variable instead (``nodes/select.py``).
+
+Each example also has ``programs``: the same subgoals grounded as Code actions (one-line Python
+that names the task's quantities and prints the result) where a program fits, and as equations
+where the example is one, for program-aided grounding (``--program-aided``).
 """
 
 from models.registry import ModelProvider
@@ -29,6 +33,10 @@ MATHS: list[Annotation] = [
             "Calculate the total number of clips Natalia sold in April and May.",
         ],
         actions=["R1 = Calculator(48 / 2)", "R2 = Calculator(48 + R1)"],
+        programs=[
+            "R1 = Code(april = 48; may = april / 2; print(may))",
+            "R2 = Code(april = 48; may = R1; print(april + may))",
+        ],
         results=["24", "72"],
         reasoning="Natalia sold 48 / 2 = 24 clips in May, so she sold 48 + 24 = 72 clips in April and May. "
         "The answer is 72.",
@@ -41,6 +49,10 @@ MATHS: list[Annotation] = [
             "Calculate how much Weng earned for 50 minutes of babysitting.",
         ],
         actions=["R1 = Calculator(12 / 60)", "R2 = Calculator(R1 * 50)"],
+        programs=[
+            "R1 = Code(per_hour = 12; minutes_per_hour = 60; print(per_hour / minutes_per_hour))",
+            "R2 = Code(per_minute = R1; minutes = 50; print(per_minute * minutes))",
+        ],
         results=["0.2", "10"],
         reasoning="Weng earns 12 / 60 = 0.2 dollars per minute, so for 50 minutes she earned 0.2 * 50 = 10 "
         "dollars. The answer is 10.",
@@ -58,6 +70,12 @@ MATHS: list[Annotation] = [
             "R1 = Calculator(100 / 2)",
             "R2 = Calculator(15 * 2)",
             "R3 = Calculator(100 - R1 - 15 - R2)",
+        ],
+        programs=[
+            "R1 = Code(wallet = 100; print(wallet / 2))",
+            "R2 = Code(parents = 15; print(parents * 2))",
+            "R3 = Code(wallet = 100; saved = R1; parents = 15; grandparents = R2; "
+            "print(wallet - saved - parents - grandparents))",
         ],
         results=["50", "30", "5"],
         reasoning="Betty has 100 / 2 = 50 dollars and her grandparents give her 15 * 2 = 30 dollars, so she "
@@ -79,6 +97,12 @@ MATHS: list[Annotation] = [
             "R3 = Calculator(120 - R2)",
             "R4 = Calculator(R3 / 2)",
         ],
+        programs=[
+            "R1 = Code(yesterday = 12; print(yesterday * 2))",
+            "R2 = Code(yesterday = 12; today = R1; print(yesterday + today))",
+            "R3 = Code(book = 120; read = R2; print(book - read))",
+            "R4 = Code(remaining = R3; print(remaining / 2))",
+        ],
         results=["24", "36", "84", "42"],
         reasoning="Julie read 12 * 2 = 24 pages today, so 12 + 24 = 36 pages since yesterday; 120 - 36 = 84 "
         "pages are left, and half of them is 84 / 2 = 42 pages. The answer is 42.",
@@ -92,6 +116,11 @@ MATHS: list[Annotation] = [
             "Calculate the number of pages James writes in a year of 52 weeks.",
         ],
         actions=["R1 = Calculator(3 * 2)", "R2 = Calculator(R1 * 2)", "R3 = Calculator(R2 * 52)"],
+        programs=[
+            "R1 = Code(pages = 3; friends = 2; print(pages * friends))",
+            "R2 = Code(per_time = R1; times_per_week = 2; print(per_time * times_per_week))",
+            "R3 = Code(per_week = R2; weeks = 52; print(per_week * weeks))",
+        ],
         results=["6", "12", "624"],
         reasoning="Each time James writes 3 * 2 = 6 pages; twice a week that is 6 * 2 = 12 pages, and in 52 "
         "weeks 12 * 52 = 624 pages. The answer is 624.",
@@ -110,6 +139,7 @@ MATHS: list[Annotation] = [
             "R1 = SetEquation(x + 2*x + 4*x = 847)",
             "R2 = SolveEquation(R1)",
         ],
+        programs=["R1 = SetEquation(x + 2*x + 4*x = 847)", "R2 = SolveEquation(R1)"],
         results=["x + 2*x + 4*x = 847", "121"],
         reasoning="If the first ship carried x people, the second carried 2*x and the third 4*x, "
         "so x + 2*x + 4*x = 847 and x = 121. The answer is 121.",
@@ -118,8 +148,14 @@ MATHS: list[Annotation] = [
 
 
 def toolbox(models: ModelProvider, context: Context, state: LumosState | None = None) -> Toolbox:
-    """Return the maths tools of one run, each call bounded by its ``tool_timeout_s``."""
-    return maths_tools(context.tool_timeout_s)
+    """Return the maths tools of one run, each call bounded by its ``tool_timeout_s``.
+
+    Earlier turns' Code programs that succeeded (Lumos-I) are handed on, so later ones see their variables.
+    """
+    done = (state or {}).get("actions", [])
+    memory = (state or {}).get("memory", {})
+    programs = [protocol.substitute(a["args"], memory) for a in done if a["name"] == "Code" and a["ok"]]
+    return maths_tools(context.tool_timeout_s, programs)
 
 
 def final_value(memory: dict[str, str]) -> Outcome:

@@ -88,6 +88,11 @@ class Context:
     select_answer: bool = setting(
         False, "maths, instruct profile: the model names the variable that answers the task (else the last)"
     )
+    program_aided: bool = setting(
+        False,
+        "instruct profile, where the worked examples have programs (maths): they ground subgoals as "
+        "Code actions, one-line Python programs that name their quantities and print the result",
+    )
     plan_reasoning: PlanReasoning = setting(
         "off",
         "instruct profile, Lumos-O: the planner reasons first; sketch: a one-line worked solution "

@@ -202,11 +202,16 @@ def exemplar_ground_turns(
     show_results: bool = False,
     reasoning: bool = False,
     prefix: str | None = None,
+    programs: bool = False,
 ) -> list[Turn]:
-    """Render worked examples as complete grounder conversations (for the `instruct` profile)."""
+    """Render worked examples as complete grounder conversations (for the `instruct` profile).
+
+    With ``programs`` each example is grounded with its programs (``R1 = Code(...)``) instead.
+    """
     turns: list[Turn] = []
     for ex in exemplars:
-        groundings = ex["actions"] if formulation == "iterative" else ["; ".join(ex["actions"])]
+        lines = programs_of(ex) if programs else ex["actions"]
+        groundings = lines if formulation == "iterative" else ["; ".join(lines)]
         turns += ground_conversation(
             ex["task"],
             ex["subgoals"],
@@ -221,6 +226,13 @@ def exemplar_ground_turns(
             prefix=prefix,
         )
     return turns
+
+
+def programs_of(exemplar: Annotation) -> list[str]:
+    """Return a worked example's program groundings, or raise ValueError when it has none."""
+    if not exemplar.get("programs"):
+        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no programs (--program-aided)")
+    return exemplar["programs"]
 
 
 def reasoning_of(exemplar: Annotation) -> str:

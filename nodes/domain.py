@@ -31,6 +31,8 @@ class Annotation(TypedDict):
     actions: list[str]  # the grounded action line of each subgoal
     results: list[str]  # the executed result of each subgoal (its last action's value)
     reasoning: NotRequired[str]  # one-line worked solution ending `The answer is N.` (--plan-reasoning)
+    # the action line of each subgoal with programs where they fit (`R1 = Code(...)`, --program-aided)
+    programs: NotRequired[list[str]]
 
 
 Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None

@@ -83,7 +83,9 @@ def grounder_request(
         **common,
     )
     exemplars = exemplars_for(domain, state["task"], context)
-    examples = conversations.exemplar_ground_turns(exemplars, reasoning="reasoning" in state, **common)
+    examples = conversations.exemplar_ground_turns(
+        exemplars, reasoning="reasoning" in state, programs=context.program_aided and context.profile == "instruct", **common
+    )
     gbnf = None
     if grammar.is_constrained(context):
         gbnf = domain.ground_grammar(

@@ -9,12 +9,11 @@ bounded from outside: the arithmetic and sympy tools in killable worker processe
 (``tools/bounded.py``), Code in the bubblewrap sandbox (``tools/sandbox.py``).
 """
 
-import functools
 from collections.abc import Callable
 
 from tools.arithmetic import calculator, count, define, maths_tool
 from tools.bounded import bounded
-from tools.code import code, run_code
+from tools.code import CodeSession, code
 from tools.equations import set_equation, solve_equation, solve_inequality
 from tools.errors import ToolError
 
@@ -44,12 +43,17 @@ MATHS_TOOLS: dict[str, Callable[[str], str | list[str]]] = {
 _IN_PROCESS = {"Define"}  # returns its argument: nothing to bound
 
 
-def maths_tools(timeout_s: float = DEFAULT_TOOL_TIMEOUT_S) -> dict[str, Callable[[str], str | list[str]]]:
-    """Return the maths toolbox of one run, every tool call bounded by ``timeout_s`` of wall clock."""
+def maths_tools(
+    timeout_s: float = DEFAULT_TOOL_TIMEOUT_S, programs: list[str] | None = None
+) -> dict[str, Callable[[str], str | list[str]]]:
+    """Return the maths toolbox of one run, every tool call bounded by ``timeout_s`` of wall clock.
+
+    ``programs`` are the run's Code programs that already succeeded: later ones see their variables.
+    """
     tools: dict[str, Callable[[str], str | list[str]]] = {
         name: tool if name in _IN_PROCESS else bounded(name, tool, timeout_s)
         for name, tool in MATHS_TOOLS.items()
         if name != "Code"
     }
-    tools["Code"] = maths_tool("Code")(functools.partial(run_code, timeout_s=timeout_s))
+    tools["Code"] = maths_tool("Code")(CodeSession(timeout_s, programs))
     return tools

@@ -14,7 +14,7 @@ import resource
 import sys
 from collections.abc import Callable
 from types import CodeType
-from typing import Any
+from typing import Any, cast
 
 MAX_MESSAGE_CHARS = 1000
 _BLOCKED = (
@@ -40,11 +40,30 @@ def limit(memory_mb: int, cpu_s: int, fsize: int) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def assigned_name(statement: ast.stmt) -> str | None:
+    """Return the one name a statement assigns (``x = ...``, ``x += ...``, ``x: int = ...``), else None."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target: ast.expr = statement.targets[0]
+    elif isinstance(statement, (ast.AugAssign, ast.AnnAssign)) and getattr(statement, "value", None):
+        target = statement.target
+    else:
+        return None
+    return target.id if isinstance(target, ast.Name) else None
+
+
 def load() -> tuple[CodeType, CodeType | None]:
-    """Compile the source from stdin: its body, and its last expression apart (REPL style)."""
+    """Compile the source from stdin: its body, and what it ends with apart (REPL style).
+
+    The ending is its last expression, or the variable its last statement assigns: a program that
+    ends ``total = a + b`` without printing has computed ``total``, and that is its result.
+    """
     tree = ast.parse(sys.stdin.read(), "<code>")
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    tail = compile(ast.Expression(last.value), "<code>", "eval") if isinstance(last, ast.Expr) else None
+    ending: ast.expr | None = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        ending = cast(ast.Expr, tree.body.pop()).value
+    elif tree.body and (name := assigned_name(tree.body[-1])):
+        ending = ast.fix_missing_locations(ast.copy_location(ast.Name(name, ast.Load()), tree.body[-1]))
+    tail = compile(ast.Expression(ending), "<code>", "eval") if ending is not None else None
     return compile(tree, "<code>", "exec"), tail
 
 
@@ -82,7 +101,7 @@ def guard(workdir: str) -> None:
 
 
 def run(body: CodeType, tail: CodeType | None) -> None:
-    """Run the code; print its last expression's value if nothing was printed."""
+    """Run the code; print the value it ends with if nothing was printed."""
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     exec(body, namespace)
     if tail is not None:
