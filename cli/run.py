@@ -96,10 +96,17 @@ def seeded(environment: str | None, seed: int | None, context: Context) -> str |
 def show_header(task: str, formulation: str, context: Context, thread: str | None = None) -> None:
     """Print the task and the run's settings."""
     from cli.terminal import say
+    from graphs.effort import EFFORT_SETTINGS
 
+    levers = " ".join(
+        "--" + name.replace("_", "-") + ("" if value is True else f" {value}")
+        for name in sorted(EFFORT_SETTINGS)
+        if (value := getattr(context, name, None)) not in (None, False, 0, "off", "greedy")
+    )
     say(f"Task: {task}")
     say(
-        f"{formulation} | planner {context.planner} | grounder {context.grounder} | profile {context.profile}"
+        f"{formulation}{' ' + levers if levers else ''} | planner {context.planner}"
+        f" | grounder {context.grounder} | profile {context.profile}"
         + (" | review" if context.review_plan else "")
         + (f" | thread {thread}" if thread else "")
     )

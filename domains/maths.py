@@ -152,8 +152,8 @@ def toolbox(models: ModelProvider, context: Context, state: LumosState | None = 
 
     Earlier turns' Code programs that succeeded (Lumos-I) are handed on, so later ones see their variables.
     """
-    done = (state or {}).get("actions", [])
-    memory = (state or {}).get("memory", {})
+    done = state.get("actions", []) if state else []
+    memory = state.get("memory", {}) if state else {}
     programs = [protocol.substitute(a["args"], memory) for a in done if a["name"] == "Code" and a["ok"]]
     return maths_tools(context.tool_timeout_s, programs)
 

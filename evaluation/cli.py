@@ -6,6 +6,7 @@ import sys
 
 from domains.web import DEV_TASKS
 from evaluation import benchmarks
+from graphs.effort import chosen_for
 from graphs.options import add_agent_options, context_from
 from graphs.pipeline import pipeline
 from nodes.context import Context
@@ -40,6 +41,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.seed is not None and benchmark != "miniwob":  # a seeded random subset; else the first N
         random.Random(args.seed).shuffle(examples)
     examples = examples[: args.limit]
+    args.formulation = args.formulation or chosen_for(vars(args), args.effort).formulation
     model = runs.run_label(args.planner, args.grounder)
     out = (
         Path(args.out)
@@ -208,7 +210,7 @@ def add_eval_options(ev: argparse.ArgumentParser) -> None:
         "--concurrency", type=int, default=1, help="examples run in parallel threads (one lock per model)"
     )
     ev.add_argument("--judge", help="model spec of an LLM judge for judged accuracy (Lumos's judge prompt)")
-    add_agent_options(ev)
+    add_agent_options(ev, effort=None)  # a benchmark run states its configuration
 
 
 def defaults_parser() -> argparse.ArgumentParser:

@@ -70,9 +70,7 @@ class LoadedModel:
         if gbnf not in self._grammars:
             import llama_cpp
 
-            sampler = llama_cpp.llama_sampler_init_grammar(
-                self.llama._model.vocab, gbnf.encode(), b"root"
-            )
+            sampler = llama_cpp.llama_sampler_init_grammar(self.llama._model.vocab, gbnf.encode(), b"root")
             if not sampler:
                 raise InvalidGrammarError(f"llama.cpp cannot parse the grammar:\n{gbnf}")
             llama_cpp.llama_sampler_free(sampler)

@@ -20,6 +20,7 @@ from models.catalogue import DEFAULT_PRESET
 Profile = Literal["instruct", "lumos"]
 Knowledge = Literal["auto", "local", "wikipedia", "web"]
 PlanReasoning = Literal["off", "sketch", "steps"]
+Effort = Literal["fast", "balanced", "best"]  # graphs/effort.py maps each to a measured configuration
 DOMAIN_ALIASES = {"qa": "complex_qa", "math": "maths"}  # short spellings the CLI accepts
 # Upper bounds: each keeps one setting from turning into a hang (a grammar of 10**9 actions, an
 # endless Lumos-I loop) while staying well above what any benchmark uses.
@@ -53,6 +54,12 @@ class Context:
     """Settings for one run: domain, model specs, prompt profile, budgets and knowledge."""
 
     domain: str = setting("maths", "the task family: maths, complex_qa (qa), sql or web")
+    effort: Effort | None = setting(
+        None,
+        "the `lumos` graph and graphs.agent: a measured configuration for the domain and model "
+        "(graphs/effort.py; default there: balanced); the formulation graphs run their settings as given",
+        cli=False,  # the CLI's own --effort (graphs/options.py)
+    )
     planner: str = setting(
         DEFAULT_PRESET, "preset name or path to a .gguf", env=("LUMOS_PLANNER", "LUMOS_MODEL")
     )

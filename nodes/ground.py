@@ -84,7 +84,10 @@ def grounder_request(
     )
     exemplars = exemplars_for(domain, state["task"], context)
     examples = conversations.exemplar_ground_turns(
-        exemplars, reasoning="reasoning" in state, programs=context.program_aided and context.profile == "instruct", **common
+        exemplars,
+        reasoning="reasoning" in state,
+        programs=context.program_aided and context.profile == "instruct",
+        **common,
     )
     gbnf = None
     if grammar.is_constrained(context):

@@ -46,7 +46,9 @@ class Grammar:
     """A parsed GBNF grammar; ``accepts(text)`` tells whether ``root`` derives exactly ``text``."""
 
     def __init__(self, gbnf: str) -> None:
-        text = "\n".join(line.split("#")[0] if not line.lstrip().startswith("#") else "" for line in gbnf.splitlines())
+        text = "\n".join(
+            line.split("#")[0] if not line.lstrip().startswith("#") else "" for line in gbnf.splitlines()
+        )
         self.tokens = [m for m in _TOKEN.finditer(text) if m.group(0).strip()]
         rest = _TOKEN.sub("", text).strip()
         if rest:
@@ -74,8 +76,10 @@ class Grammar:
 
     def _sequence(self) -> tuple:
         items = []
-        while self.i < len(self.tokens) and not self.tokens[self.i]["rule"] and not (
-            self._peek("op", "|") or self._peek("op", ")")
+        while (
+            self.i < len(self.tokens)
+            and not self.tokens[self.i]["rule"]
+            and not (self._peek("op", "|") or self._peek("op", ")"))
         ):
             token = self.tokens[self.i]
             self.i += 1
@@ -165,7 +169,9 @@ class Grammar:
             if kind == "seq":
                 return "".join(derive(item, depth) for item in node[1])
             if kind == "rep":
-                return "".join(derive(node[3], depth + 1) for _ in range(rng.randint(node[1], min(node[2], node[1] + 4))))
+                return "".join(
+                    derive(node[3], depth + 1) for _ in range(rng.randint(node[1], min(node[2], node[1] + 4)))
+                )
             if depth > max_depth:
                 count = 1 if kind == "+" else 0
             elif kind == "?":

@@ -42,7 +42,9 @@ def test_imports_follow_the_arrows(path: Path) -> None:
     package = path.relative_to(ROOT).parts[0]
     for name in project_imports(path):
         target = name.split(".")[0]
-        assert rank(target) <= rank(package), f"{package} must not import {name} (layers: {' -> '.join(LAYERS)})"
+        assert rank(target) <= rank(package), (
+            f"{package} must not import {name} (layers: {' -> '.join(LAYERS)})"
+        )
         if package == "tools" and target == "models":
             module = ".".join(name.split(".")[:2])
             assert module in TOOLS_MAY_IMPORT_FROM_MODELS, f"tools must not load models: {name}"

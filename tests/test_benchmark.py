@@ -142,7 +142,9 @@ def test_crosscheck_stats_recomputes_every_fallback_from_one_trace(tmp_path, cap
 
 def test_the_reasoning_fallback_keeps_an_answer_every_run_executed():
     # the runs agree among themselves, not with the solution: the solution slipped, execution stands
-    unanimous = _checked_row("12", ["12", "12", "12"], agreed=False, chosen=0, reasoning="The answer is 14.4.")
+    unanimous = _checked_row(
+        "12", ["12", "12", "12"], agreed=False, chosen=0, reasoning="The answer is 14.4."
+    )
     assert crosscheck_stats.with_fallback(unanimous, "reasoning") == "12"
     assert not crosscheck_stats.is_from_reasoning(unanimous)
     silent = _checked_row("12", ["11", "13"], agreed=False, chosen=0, reasoning="No stated answer here.")

@@ -14,8 +14,16 @@ from evaluation import harness
 
 pytestmark = [pytest.mark.gguf, pytest.mark.timeout(600)]
 PROBLEMS = [
-    {"id": "p1", "question": "Tom has 3 boxes of 12 pens and gives away 7. How many pens are left?", "answer": "#### 29"},
-    {"id": "p2", "question": "A shop sells 1,200 apples a day. How many apples does it sell in 2 days?", "answer": "#### 2,400"},
+    {
+        "id": "p1",
+        "question": "Tom has 3 boxes of 12 pens and gives away 7. How many pens are left?",
+        "answer": "#### 29",
+    },
+    {
+        "id": "p2",
+        "question": "A shop sells 1,200 apples a day. How many apples does it sell in 2 days?",
+        "answer": "#### 2,400",
+    },
 ]
 
 
@@ -26,7 +34,16 @@ def test_eval_and_report_on_a_real_gguf(smollm2_path, tmp_path, monkeypatch):
     budget = ["--limit", "2", "--shots", "1", "--max-new-tokens", "48", "--max-subgoals", "3"]
     label = smollm2_path.stem
     for formulation in ("onetime", "direct"):
-        argv = ["eval", "gsm8k", "--data", str(data), "--formulation", formulation, "--model", str(smollm2_path)]
+        argv = [
+            "eval",
+            "gsm8k",
+            "--data",
+            str(data),
+            "--formulation",
+            formulation,
+            "--model",
+            str(smollm2_path),
+        ]
         assert cli.main([*argv, *budget]) == 0
         out = tmp_path / "runs" / f"gsm8k-{formulation}-{label}.jsonl"
         rows = harness.read_trace(out)
@@ -44,5 +61,7 @@ def test_eval_and_report_on_a_real_gguf(smollm2_path, tmp_path, monkeypatch):
     assert cli.main(["report", *runs, "--out", "docs/results.md", "--chart", "docs/results.png"]) == 0
     table = (tmp_path / "docs" / "results.md").read_text()
     budget_label = "(shots 1, max subgoals 3, max new tokens 48)"  # settings that differ from the defaults
-    assert f"| {label} | Lumos-O {budget_label} |" in table and f"| {label} | Direct {budget_label} |" in table
+    assert (
+        f"| {label} | Lumos-O {budget_label} |" in table and f"| {label} | Direct {budget_label} |" in table
+    )
     assert (tmp_path / "docs" / "results.png").read_bytes()[:4] == b"\x89PNG"

@@ -15,12 +15,11 @@ DEV_FILES = [
 ]
 
 
-@pytest.mark.parametrize("lines", ["actions", "programs"])
 @pytest.mark.parametrize("exemplar", EXEMPLARS["maths"], ids=lambda e: e["task"][:30])
-def test_exemplar_actions_reproduce_their_results(exemplar, lines):
+def test_exemplar_actions_reproduce_their_results(exemplar):
     memory: dict[str, str] = {}
-    assert len(exemplar["subgoals"]) == len(exemplar[lines]) == len(exemplar["results"])
-    for line, result in zip(exemplar[lines], exemplar["results"], strict=True):
+    assert len(exemplar["subgoals"]) == len(exemplar["actions"]) == len(exemplar["results"])
+    for line, result in zip(exemplar["actions"], exemplar["results"], strict=True):
         for action in protocol.parse_actions(line):
             values, ok = run_action(action, memory, maths_tools())
             assert ok, values

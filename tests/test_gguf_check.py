@@ -45,7 +45,10 @@ def test_every_kind_of_bad_file_gets_its_reason(tmp_path: Path) -> None:
         "text": (b"this is a text file, renamed to .gguf\n" * 3, "starts with b'this', not b'GGUF'"),
         "magic": (b"GGUX" + raw[4:], "not b'GGUF'"),
         "version": (raw[:4] + struct.pack("<I", 7) + raw[8:], "GGUF version 7 is not supported"),
-        "tensor count": (raw[:8] + struct.pack("<Q", 2**60) + raw[16:], "the tensor count is 1152921504606846976, more than"),
+        "tensor count": (
+            raw[:8] + struct.pack("<Q", 2**60) + raw[16:],
+            "the tensor count is 1152921504606846976, more than",
+        ),
         "metadata count": (raw[:16] + struct.pack("<Q", 10**15) + raw[24:], "the metadata count is"),
         "key length": (
             raw[:key_length_at] + struct.pack("<Q", 2**40) + raw[key_length_at + 8 :],

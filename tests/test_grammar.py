@@ -52,7 +52,9 @@ def random_args(
         roll = rng.random()
         if roll < 0.15 and depth < 3:
             pair = rng.randrange(0, len(brackets), 2)
-            inner = random_args(rng, depth + 1, chars=chars, brackets=brackets, least=least, variables=variables)
+            inner = random_args(
+                rng, depth + 1, chars=chars, brackets=brackets, least=least, variables=variables
+            )
             parts.append(brackets[pair] + inner + brackets[pair + 1])
         elif roll < 0.3 and variables:
             parts.append(f"R{rng.randint(1, variables)} ")
@@ -63,7 +65,9 @@ def random_args(
 
 def random_formula(rng: random.Random, variables: int) -> str:
     """A random Calculator formula over the variables assigned so far: what the tool evaluates, never empty."""
-    while not (formula := random_args(rng, chars=_FORMULA_CHARS, brackets="()", least=1, variables=variables)).strip():
+    while not (
+        formula := random_args(rng, chars=_FORMULA_CHARS, brackets="()", least=1, variables=variables)
+    ).strip():
         pass  # blank: the protocol strips it to an empty call
     return formula
 
@@ -191,7 +195,9 @@ def test_ground_grammar_bounds_the_actions_and_variables_one_output_writes():
     bounded = Grammar(grammar.ground(MATHS, max_actions=3))
     assert bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); Output = Calculator(R1 + R2)")
     assert bounded.accepts("R1 = Calculator(1); R2, R3 = SolveEquation(x + y = 2, x = y)")
-    assert not bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); R4 = Calculator(4)")
+    assert not bounded.accepts(
+        "R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); R4 = Calculator(4)"
+    )
     # a 0.5B grounder that had used up its variables went on writing `Output = R1; Output = R2; ...`
     # past max_actions, and the node rejected the whole output
     assert not bounded.accepts("R1 = Calculator(1); R2 = Calculator(2); R3 = Calculator(3); Output = R3")

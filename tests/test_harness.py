@@ -381,7 +381,9 @@ def test_a_summary_lists_every_code_version_that_wrote_its_rows(tmp_path):
     graph = baselines.build("cot", models=models, domains={"maths"}).compile()
     out = tmp_path / "gsm8k-cot-fake.jsonl"
     info = {"benchmark": "gsm8k", "formulation": "cot", "model": "fake", "command": "c", "config": {}}
-    first = harness.evaluate(graph, [{"id": "1", "task": "1 + 1?", "gold": "2"}], Context(), out, info | {"code": ["aaa"]})
+    first = harness.evaluate(
+        graph, [{"id": "1", "task": "1 + 1?", "gold": "2"}], Context(), out, info | {"code": ["aaa"]}
+    )
     assert first["code"] == ["aaa"]
     examples = [{"id": str(k), "task": "1 + 1?", "gold": "2"} for k in (1, 2)]
     resumed = harness.evaluate(graph, examples, Context(), out, info | {"code": ["bbb+dirty"]})
@@ -395,7 +397,9 @@ def test_code_version_is_this_checkouts_commit_or_none_without_git(monkeypatch):
 
     from evaluation import runs
 
-    head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True)
+    head = subprocess.run(
+        ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    )
     assert runs.code_version().split("+")[0] == head.stdout.strip()
     monkeypatch.setenv("PATH", "/nonexistent")  # no git to ask
     assert runs.code_version() is None

@@ -78,7 +78,9 @@ def test_bad_task_text_is_refused_by_the_graph_and_the_cli(task, reason, capsys,
 def test_control_characters_are_escaped_when_echoed(monkeypatch, capsys):
     planner = scripted("Subgoal 1: Say \x1b[2Jhi.")
     grounder = scripted("R1 = Define(7)")
-    graph = onetime.build(models=ScriptedModels(planner, grounder), tools={"maths": {"Define": str}}).compile()
+    graph = onetime.build(
+        models=ScriptedModels(planner, grounder), tools={"maths": {"Define": str}}
+    ).compile()
     serve_graphs(monkeypatch, graph)
     assert cli.main(["run", "--formulation", "onetime", "Clear \x1b[31mthe screen\x07 please"]) == 0
     out = capsys.readouterr().out

@@ -112,5 +112,7 @@ def test_an_unparseable_grammar_is_a_clear_error_not_a_crash(chat):
 
 def test_replies_report_prefill_and_model_time(chat):
     meta = chat.invoke(QUESTION).response_metadata
-    assert {"prompt_tokens_evaluated", "prompt_tokens_reused", "prefill_seconds", "model_seconds"} <= set(meta)
+    assert {"prompt_tokens_evaluated", "prompt_tokens_reused", "prefill_seconds", "model_seconds"} <= set(
+        meta
+    )
     assert meta["model_seconds"] > 0

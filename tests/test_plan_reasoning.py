@@ -109,7 +109,9 @@ def test_the_cli_flag_sets_the_context():
 def test_the_reasoning_streams_before_the_plan_and_lumos_run_prints_it(capsys):
     models = ScriptedModels(scripted(protocol.render_reasoning(SKETCH, PLAN)), scripted(GROUND))
     graph = onetime.build(models=models, tools=TOOLS).compile()
-    events = list(graph.stream({"task": TASK}, context=Context(plan_reasoning="sketch"), stream_mode="custom"))
+    events = list(
+        graph.stream({"task": TASK}, context=Context(plan_reasoning="sketch"), stream_mode="custom")
+    )
     assert [e["type"] for e in events[:3]] == ["reasoning", "subgoal", "subgoal"]
     assert events[0]["text"] == SKETCH
     terminal.show_event(events[0])
@@ -145,16 +147,20 @@ def test_steps_asks_the_cot_prompt_in_its_own_context_then_plans_under_the_solut
 def test_steps_keeps_the_answer_of_the_executed_plan_not_of_the_solution():
     models = ScriptedModels(scripted(PLAN), scripted("R1 = Calculator(48 / 2); R2 = Calculator(48 + R1 + 1)"))
     models.by_role[reason.ROLE] = scripted(SOLUTION)
-    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
-        {"task": TASK}, context=Context(plan_reasoning="steps")
+    state = (
+        onetime.build(models=models, tools=TOOLS)
+        .compile()
+        .invoke({"task": TASK}, context=Context(plan_reasoning="steps"))
     )
     assert state["answer"] == "73"
 
 
 def test_the_lumos_profile_never_reasons():
     models = ScriptedModels(scripted(PLAN), scripted(GROUND))
-    state = onetime.build(models=models, tools=TOOLS).compile().invoke(
-        {"task": TASK}, context=Context(plan_reasoning="steps", profile="lumos")
+    state = (
+        onetime.build(models=models, tools=TOOLS)
+        .compile()
+        .invoke({"task": TASK}, context=Context(plan_reasoning="steps", profile="lumos"))
     )
     assert state["answer"] == "72" and "reasoning" not in state
     assert [r["role"] for r in models.requests] == ["planner", "grounder"]

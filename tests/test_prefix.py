@@ -60,9 +60,11 @@ def test_the_provider_option_turns_reuse_off(smollm2_path):
     provider = registry.LlamaModels(n_ctx=1024, prefix_reuse=False)
     chat = provider.chat(str(smollm2_path), role="planner", prompt_format="chat", max_tokens=4)
     assert isinstance(chat, ChatLlamaCpp) and chat.prefix_reuse is False
-    assert registry.LlamaModels(n_ctx=1024).chat(
-        str(smollm2_path), role="planner", prompt_format="chat", max_tokens=4
-    ).prefix_reuse
+    assert (
+        registry.LlamaModels(n_ctx=1024)
+        .chat(str(smollm2_path), role="planner", prompt_format="chat", max_tokens=4)
+        .prefix_reuse
+    )
 
 
 def test_streaming_reports_the_same_figures(model):

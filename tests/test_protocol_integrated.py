@@ -22,12 +22,7 @@ def test_parse_integrated_pairs_each_subgoal_with_its_actions():
 
 
 def test_parse_integrated_skips_chatter_blank_lines_and_list_marks():
-    text = (
-        "Here is my plan:\n\n"
-        "1. Subgoal 1: Halve 48.\n"
-        "- R1 = Calculator(48 / 2)\n\n"
-        "The answer is R1."
-    )
+    text = "Here is my plan:\n\n1. Subgoal 1: Halve 48.\n- R1 = Calculator(48 / 2)\n\nThe answer is R1."
     assert integrated.parse_integrated(text) == [("Halve 48.", [calc("R1", "48 / 2")])]
 
 

@@ -38,7 +38,12 @@ def bare(source: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         seccomp.seek(0)
         command = [*sandbox.bwrap_command(bwrap, seccomp.fileno()), "-c", source]
         return subprocess.run(
-            command, pass_fds=(seccomp.fileno(),), capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            pass_fds=(seccomp.fileno(),),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 
@@ -137,7 +142,11 @@ def test_root_only_files_the_project_and_the_host_are_not_visible(tmp_path: Path
     # the home directory holds at most the path down to the interpreter, when it lives there
     home = str(Path.home())
     inside = bare(f"import os; print(sorted(os.listdir({home!r})) if os.path.isdir({home!r}) else [])").stdout
-    expected = [Path(sandbox.interpreter()).relative_to(home).parts[0]] if sandbox.interpreter().is_relative_to(home) else []
+    expected = (
+        [Path(sandbox.interpreter()).relative_to(home).parts[0]]
+        if sandbox.interpreter().is_relative_to(home)
+        else []
+    )
     assert inside.strip() == str(expected)
 
 
@@ -265,7 +274,11 @@ def test_the_work_directory_is_small_and_fresh() -> None:
 def test_a_killed_agent_leaves_no_sandbox_and_no_files() -> None:
     before = set(Path(tempfile.gettempdir()).iterdir())
     agent = subprocess.Popen(
-        [sys.executable, "-c", f"from tools.sandbox import run_python; run_python('# {MARKER}\\nwhile True: pass', timeout_s=60)"],
+        [
+            sys.executable,
+            "-c",
+            f"from tools.sandbox import run_python; run_python('# {MARKER}\\nwhile True: pass', timeout_s=60)",
+        ],
         cwd=ROOT,
     )
     try:
@@ -291,7 +304,11 @@ def test_concurrent_runs_do_not_see_each_other() -> None:
     outputs: list[str] = []
 
     def one(n: int) -> None:
-        outputs.append(run_python(f"open('mine', 'w').write('{n}')\nimport os\nprint(sorted(os.listdir('.')), open('mine').read())"))
+        outputs.append(
+            run_python(
+                f"open('mine', 'w').write('{n}')\nimport os\nprint(sorted(os.listdir('.')), open('mine').read())"
+            )
+        )
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(3)]
     for thread in threads:

@@ -45,14 +45,31 @@ def test_an_unusable_reply_keeps_the_last_variable():
 
 
 def test_the_lumos_profile_never_selects():
-    models = ScriptedModels(scripted("Subgoal 1: A.; Subgoal 2: B."), scripted("R1 = Calculator(1 + 1); R2 = Calculator(3)"))
+    models = ScriptedModels(
+        scripted("Subgoal 1: A.; Subgoal 2: B."), scripted("R1 = Calculator(1 + 1); R2 = Calculator(3)")
+    )
     graph = onetime.build(models=models, tools=TOOLS).compile()
     state = graph.invoke({"task": TASK}, context=Context(select_answer=True, profile="lumos"))
     assert state["answer"] == "3" and len(models.requests) == 2  # planner and grounder only
 
 
 def test_one_candidate_or_an_output_variable_needs_no_choice():
-    actions = [{"outputs": ["R1"], "name": "Calculator", "args": "1 + 1", "subgoal": 0, "observation": "2", "ok": True}]
-    assert select.select_variable(ScriptedModels(scripted(), scripted()), Context(), "t", actions, {"R1": "2"}) is None
+    actions = [
+        {
+            "outputs": ["R1"],
+            "name": "Calculator",
+            "args": "1 + 1",
+            "subgoal": 0,
+            "observation": "2",
+            "ok": True,
+        }
+    ]
+    assert (
+        select.select_variable(ScriptedModels(scripted(), scripted()), Context(), "t", actions, {"R1": "2"})
+        is None
+    )
     memory = {"R1": "2", "R2": "3", "Output": "3"}
-    assert select.select_variable(ScriptedModels(scripted(), scripted()), Context(), "t", actions, memory) is None
+    assert (
+        select.select_variable(ScriptedModels(scripted(), scripted()), Context(), "t", actions, memory)
+        is None
+    )

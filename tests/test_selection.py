@@ -66,14 +66,20 @@ def test_a_pool_task_holding_a_unicode_line_separator_stays_one_record(tmp_path)
     task = "Clive opens a box of balls.\u2028 It holds 6 blue balls and 4 red ones. How many balls?"
     # written as `lumos data convert` writes it: UTF-8, not ASCII-escaped
     path.write_text(json.dumps(record(task), ensure_ascii=False) + "\n", encoding="utf-8")
-    chosen = exemplars_for(DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="similar"))
+    chosen = exemplars_for(
+        DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="similar")
+    )
     assert [c["task"] for c in chosen] == [task]
 
 
 def test_fixed_selection_needs_no_ranker_but_similar_selection_says_why_it_cannot_rank(tmp_path):
     path = tmp_path / "stopwords.jsonl"
     path.write_text(json.dumps(record("Is it?")) + "\n")  # every word a stopword: BM25 has nothing to index
-    fixed = exemplars_for(DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="fixed"))
+    fixed = exemplars_for(
+        DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="fixed")
+    )
     assert [c["task"] for c in fixed] == ["Is it?"]
     with pytest.raises(ValueError, match="cannot rank texts"):
-        exemplars_for(DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="similar"))
+        exemplars_for(
+            DOMAINS["maths"], "How many balls?", Context(shots=1, exemplars=str(path), selection="similar")
+        )

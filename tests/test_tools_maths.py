@@ -384,7 +384,9 @@ def test_code_error_becomes_tool_error() -> None:
         code("1/0")
 
 
-def test_code_without_bubblewrap_is_a_tool_error_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_without_bubblewrap_is_a_tool_error_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     sandbox._sandbox.cache_clear()
     try:
@@ -412,7 +414,9 @@ def test_slow_tool_calls_time_out_as_tool_errors(name: str, args: str) -> None:
     with pytest.raises(ToolError, match=rf"{name}: timed out after 1 s"):
         tool(args)
     assert time.monotonic() - start < 10  # the limit, plus starting a fresh worker
-    assert tool is not None and maths_tools(timeout_s=5.0)["Calculator"]("2 + 2") == "4"  # a new worker answers
+    assert (
+        tool is not None and maths_tools(timeout_s=5.0)["Calculator"]("2 + 2") == "4"
+    )  # a new worker answers
 
 
 def test_the_bounded_toolbox_gives_the_same_answers_as_the_plain_tools() -> None:

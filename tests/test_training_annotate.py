@@ -63,7 +63,11 @@ def test_parse_reply_drops_results_and_renames_output():
     reply = LEAH_REPLY + "\nSubgoal 3: Finish.\nAction 3-1: Output = Calculator(R2 / (1 + 1)) = 12 \n"
     subgoals, actions, results = annotate.parse_subgoal_plan(reply)
     assert subgoals[0] == "Calculate the amount Leah spent on milkshake."
-    assert actions == [["R1 = Calculator(28 * 1/7)"], ["R2 = Calculator(28 - R1)"], ["R3 = Calculator(R2 / (1 + 1))"]]
+    assert actions == [
+        ["R1 = Calculator(28 * 1/7)"],
+        ["R2 = Calculator(28 - R1)"],
+        ["R3 = Calculator(R2 / (1 + 1))"],
+    ]
     assert results == ["4", "24", "12"]
 
 

@@ -14,7 +14,10 @@ ROWS = {row["id"]: row for row in map(json.loads, SAMPLE.read_text().splitlines(
 
 def test_natalia_becomes_two_subgoals_with_an_r_variable():
     record = gsm8k.convert(ROWS["gsm8k-train-0"])
-    assert record["subgoals"] == ["Natalia sold 48/2 clips in May.", "Natalia sold 48+24 clips altogether in April and May."]
+    assert record["subgoals"] == [
+        "Natalia sold 48/2 clips in May.",
+        "Natalia sold 48+24 clips altogether in April and May.",
+    ]
     assert record["actions"] == [["R1 = Calculator(48 / 2)"], ["R2 = Calculator(48 + R1)"]]
     assert record["results"] == ["24", "72"]
     assert record["answer"] == "72" and record["domain"] == "maths" and record["id"] == "gsm8k-train-0"
@@ -74,7 +77,12 @@ def test_execution_check_rejects_a_wrong_final_value():
 
 def test_execution_check_rejects_failing_actions():
     record = Record(
-        id="x", domain="maths", task="t", subgoals=["Divide."], actions=[["R1 = Calculator(1 / 0)"]], results=["?"]
+        id="x",
+        domain="maths",
+        task="t",
+        subgoals=["Divide."],
+        actions=[["R1 = Calculator(1 / 0)"]],
+        results=["?"],
     )
     with pytest.raises(check.CheckError, match="division by zero"):
         check.check(record, gold="1")

@@ -30,7 +30,10 @@ RELEASED = [
         "dataset": "maths",
         "id": "maths_0",
         "messages": [
-            {"role": "user", "content": "Please provide a reasonable subgoal-based plan to solve the given task.\nTask: T; Initial Environment Description: None."},
+            {
+                "role": "user",
+                "content": "Please provide a reasonable subgoal-based plan to solve the given task.\nTask: T; Initial Environment Description: None.",
+            },
             {"role": "assistant", "content": "Subgoal 1: Calculate x.; Subgoal 2: Calculate y."},
         ],
     },
@@ -38,7 +41,10 @@ RELEASED = [
         "dataset": "maths",
         "id": "maths_1",
         "messages": [
-            {"role": "user", "content": "Please ground ... Task: T \nSubgoal to be grounded: Subgoal 1: Calculate x.\n"},
+            {
+                "role": "user",
+                "content": "Please ground ... Task: T \nSubgoal to be grounded: Subgoal 1: Calculate x.\n",
+            },
             {"role": "assistant", "content": "R1 = Calculator(1 + 2)"},
             {"role": "user", "content": "Subgoal to be grounded: Subgoal 2: Calculate y.\n"},
             {"role": "assistant", "content": "R2 = Calculator(R1 * 2)"},
@@ -80,7 +86,10 @@ def test_conversations_without_dataset_or_id_get_them_from_the_file(tmp_path):
         ([], "non-empty list"),
         ([{"role": "assistant", "content": "x"}], "message 0 must be a user turn"),
         ([{"role": "user", "content": "x"}], "last message must be an assistant turn"),
-        ([{"role": "user", "content": "x"}, {"role": "user", "content": "y"}], "message 1 must be a assistant"),
+        (
+            [{"role": "user", "content": "x"}, {"role": "user", "content": "y"}],
+            "message 1 must be a assistant",
+        ),
     ],
 )
 def test_bad_conversations_name_file_and_line(tmp_path, messages, reason):

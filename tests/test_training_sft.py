@@ -29,7 +29,13 @@ def trained(smollm2_path, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("run")
     config = TrainConfig(
-        base=str(smollm2_path), out=out, name="plan", max_steps=2, batch_size=2, learning_rate=1e-3, max_seq_length=256
+        base=str(smollm2_path),
+        out=out,
+        name="plan",
+        max_steps=2,
+        batch_size=2,
+        learning_rate=1e-3,
+        max_seq_length=256,
     )
     return train(config, sample_conversations())
 
@@ -75,7 +81,9 @@ def test_encode_masks_everything_but_assistant_turns(smollm2_path):
     eos_id = tokenizer.convert_tokens_to_ids(EOS)
     conversation = sample_conversations(module="ground", formulation="iterative", n=1)[0]
     example = encode(conversation, tokenizer, eos_id=eos_id, bos_id=None, max_length=1024)
-    targets = tokenizer.decode([t for t, label in zip(example["input_ids"], example["labels"], strict=True) if label != IGNORE])
+    targets = tokenizer.decode(
+        [t for t, label in zip(example["input_ids"], example["labels"], strict=True) if label != IGNORE]
+    )
     lines = [m["content"] for m in conversation["messages"] if m["role"] == "assistant"]
     assert targets == f"{EOS}\n".join(lines) + EOS  # each assistant turn, its EOS and newline; no prompt
     assert encode(conversation, tokenizer, eos_id=eos_id, bos_id=None, max_length=8) is None  # truncated away
@@ -98,7 +106,12 @@ def test_converter_script_is_taken_from_the_sdist(tmp_path, monkeypatch):
     def fake_download(version, into):
         archive = into / f"llama_cpp_python-{version}.tar.gz"
         with tarfile.open(archive, "w:gz") as sdist:
-            for name in ("convert_hf_to_gguf.py", "conversion/__init__.py", "gguf-py/gguf/__init__.py", "README.md"):
+            for name in (
+                "convert_hf_to_gguf.py",
+                "conversion/__init__.py",
+                "gguf-py/gguf/__init__.py",
+                "README.md",
+            ):
                 source = tmp_path / "src" / name
                 source.parent.mkdir(parents=True, exist_ok=True)
                 source.write_text(f"# {name}\n")

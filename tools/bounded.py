@@ -30,6 +30,7 @@ _PR_SET_PDEATHSIG = 1
 Result = TypeVar("Result")
 _pool: pebble.ProcessPool | None = None
 _pool_lock = threading.Lock()
+_stopped = threading.Event()  # set when the pool stops: its owner thread may then end
 
 
 def _init_worker() -> None:
@@ -41,14 +42,42 @@ def _init_worker() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _start_pool() -> pebble.ProcessPool:
+    """Start the worker pool in a thread of its own, which lives until the pool is stopped.
+
+    The parent-death signal fires when the *thread* that forked a worker ends, not the process,
+    and pebble forks the first workers in the thread that starts the pool: started from a graph
+    node's short-lived executor thread, the pool would lose its workers when that thread ended.
+    (pebble's own manager thread, which lives as long as the pool, forks the replacements.)
+    """
+    made: list[pebble.ProcessPool] = []
+    ready = threading.Event()
+
+    def own() -> None:
+        pool = pebble.ProcessPool(
+            max_workers=WORKERS, initializer=_init_worker, context=multiprocessing.get_context("spawn")
+        )
+        if pool.active:  # starts the pool, forking its first workers from this thread
+            made.append(pool)
+        ready.set()
+        _stopped.wait()
+
+    _stopped.clear()
+    threading.Thread(target=own, name="lumos-tool-pool", daemon=True).start()
+    ready.wait()
+    if not made:
+        raise ToolError("the tools' worker pool did not start")
+    return made[0]
+
+
 def _shared_pool() -> pebble.ProcessPool:
     """Return the process-wide worker pool, starting it on first use."""
     global _pool
     with _pool_lock:
         if _pool is None or not _pool.active:
-            _pool = pebble.ProcessPool(
-                max_workers=WORKERS, initializer=_init_worker, context=multiprocessing.get_context("spawn")
-            )
+            if _pool is not None:
+                _stopped.set()  # the stopped pool's owner thread may end
+            _pool = _start_pool()
         return _pool
 
 
@@ -89,3 +118,4 @@ def shutdown() -> None:
             _pool.stop()
             _pool.join()
             _pool = None
+            _stopped.set()

@@ -62,6 +62,7 @@ def run_code(args: str, timeout_s: float = CODE_TIMEOUT_S) -> str:
         raise ToolError("the program printed nothing and ends with no value; print the result")
     return as_value(printed)
 
+
 code = maths_tool("Code")(run_code)
 
 

@@ -53,4 +53,3 @@ def check(record: Record, tools: Toolbox | None = None, gold: str | None = None)
     if not metrics.maths_numeric(answer, target):
         raise CheckError(f"the final value {final} = {answer} is not the gold answer {target}")
     return Record(**{**record, "results": results})
-

@@ -17,7 +17,6 @@ Module = Literal["plan", "ground"]
 EOS = "</s>"  # Lumos's tokenizer.eos_token; a single special token in every model we train
 
 
-
 def _messages(turns: list[Turn]) -> list[Message]:
     messages: list[Message] = []
     for role, text in turns:
