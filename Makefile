@@ -18,9 +18,9 @@ PIP_ARGS ?=
 # torch goes in before the `train` extra so pip keeps a local CPU wheel (find-links) rather than
 # resolving the CUDA build; e.g. TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH ?= torch==2.13.0
-MODEL ?= qwen2.5-coder-0.5b
+MODEL ?= qwen2.5-coder-1.5b  # the default preset; MODEL=qwen2.5-coder-0.5b for the small one
 TEST_MODELS ?= qwen2.5-coder-0.5b smollm2-135m
-FORMULATION ?= iterative
+EFFORT ?= balanced  # fast, balanced or best: a measured configuration (graphs/effort.py)
 QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
 PYTEST_ARGS ?=
 PORT ?= 2024
@@ -76,7 +76,7 @@ models: install
 	$(BIN)/lumos models fetch $(MODEL)
 
 run: models
-	$(BIN)/lumos run --formulation $(FORMULATION) --planner $(MODEL) --grounder $(MODEL) "$(QUESTION)"
+	$(BIN)/lumos run --effort $(EFFORT) --planner $(MODEL) --grounder $(MODEL) --qa-model $(MODEL) "$(QUESTION)"
 
 dev: models
 	env -u LANGSMITH_API_KEY $(DEV_ENV) $(BIN)/langgraph dev --no-browser --host 127.0.0.1 --port $(PORT) $(DEV_ARGS)

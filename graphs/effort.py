@@ -45,7 +45,6 @@ class Configuration:
 
 ONETIME = Configuration("onetime")
 ITERATIVE = Configuration("iterative")
-PROGRAMS = Configuration("onetime", {"program_aided": True})
 CROSSCHECKED = Configuration(
     "onetime",
     {
@@ -60,7 +59,7 @@ SMALL, LARGE = "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"
 # (domain, preset) -> effort -> configuration; the figures are in README "Agent quality"
 MAPPING: dict[tuple[str, str], dict[str, Configuration]] = {
     ("maths", SMALL): {"fast": ONETIME, "balanced": ONETIME, "best": CROSSCHECKED},
-    ("maths", LARGE): {"fast": ONETIME, "balanced": PROGRAMS, "best": CROSSCHECKED},
+    ("maths", LARGE): {"fast": ONETIME, "balanced": ONETIME, "best": CROSSCHECKED},
     ("complex_qa", SMALL): {"fast": ITERATIVE, "balanced": ITERATIVE, "best": ITERATIVE},
     ("complex_qa", LARGE): {"fast": ONETIME, "balanced": ONETIME, "best": ITERATIVE},
     ("web", SMALL): {"fast": ONETIME, "balanced": ITERATIVE, "best": ITERATIVE},

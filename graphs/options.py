@@ -128,7 +128,8 @@ def run_of(args: argparse.Namespace, **overrides: Any) -> tuple[str, Context]:
     from graphs.effort import resolve
 
     values = {name: getattr(args, name) for name in declared() if hasattr(args, name)} | overrides
-    formulation, context = resolve(values, effort=getattr(args, "effort", None), formulation=args.formulation)
+    given = getattr(args, "formulation", None)
+    formulation, context = resolve(values, effort=getattr(args, "effort", None), formulation=given)
     args.formulation = formulation
     return formulation, context
 

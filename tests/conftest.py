@@ -22,9 +22,12 @@ def smollm2_path():
     return gguf_path("smollm2-135m")
 
 
+SMALL_PRESET = "qwen2.5-coder-0.5b"  # the smallest preset that follows the protocol (Makefile TEST_MODELS)
+
+
 @pytest.fixture(scope="session")
-def default_model_path():
-    return gguf_path(presets.DEFAULT_PRESET)
+def small_model_path():
+    return gguf_path(SMALL_PRESET)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from graphs import agent as lumos_agent
 from graphs import iterative as lumos_iterative
 from graphs import onetime as lumos_onetime
 
@@ -75,3 +76,4 @@ class RuleModels:
 iterative = lumos_iterative.build(models=RuleModels("iterative")).compile(name="scripted-iterative")
 onetime = lumos_onetime.build(models=RuleModels("onetime")).compile(name="scripted-onetime")
 web = lumos_iterative.build(models=RuleModels("web")).compile(name="scripted-web")
+agent = lumos_agent.build(models=RuleModels("onetime")).compile(name="scripted-agent")  # fast: Lumos-O

@@ -24,9 +24,9 @@ def assert_answer_came_from_execution(state):
 
 
 @pytest.mark.parametrize("module", [iterative, onetime], ids=["iterative", "onetime"])
-def test_graph_answers_from_executed_actions(module, default_model_path):
+def test_graph_answers_from_executed_actions(module, small_model_path):
     state = module.graph.invoke(
-        {"task": TASK}, context=Context(planner=str(default_model_path), grounder=str(default_model_path))
+        {"task": TASK}, context=Context(planner=str(small_model_path), grounder=str(small_model_path))
     )
     assert_answer_came_from_execution(state)
     assert state["model_calls"] >= 2
@@ -35,26 +35,26 @@ def test_graph_answers_from_executed_actions(module, default_model_path):
         assert len(state["subgoal_results"]) == len(state["subgoals"])
 
 
-def test_lumos_profile_runs_on_an_untuned_model(default_model_path):
+def test_lumos_profile_runs_on_an_untuned_model(small_model_path):
     """The byte-exact zero-shot profile is for Lumos checkpoints; on a general model it must still end cleanly."""
     context = Context(
-        planner=str(default_model_path), grounder=str(default_model_path), profile="lumos", max_subgoals=3
+        planner=str(small_model_path), grounder=str(small_model_path), profile="lumos", max_subgoals=3
     )
     state = onetime.graph.invoke({"task": TASK}, context=context)
     assert state["stop_reason"] in {"plan_executed", "error"}
     assert state["answer"] is not None or state["error"]
 
 
-def test_cli_run_streams_steps_and_answer(default_model_path, capsys):
+def test_cli_run_streams_steps_and_answer(small_model_path, capsys):
     code = cli.main(
         [
             "run",
             "--formulation",
             "onetime",
             "--planner",
-            str(default_model_path),
+            str(small_model_path),
             "--grounder",
-            str(default_model_path),
+            str(small_model_path),
             TASK,
         ]
     )
@@ -64,8 +64,8 @@ def test_cli_run_streams_steps_and_answer(default_model_path, capsys):
 
 
 @pytest.mark.parametrize("mode", ["sketch", "steps"])
-def test_plan_reasoning_on_a_real_model_reasons_then_answers_from_execution(mode, default_model_path):
-    spec = str(default_model_path)
+def test_plan_reasoning_on_a_real_model_reasons_then_answers_from_execution(mode, small_model_path):
+    spec = str(small_model_path)
     state = onetime.graph.invoke(
         {"task": TASK}, context=Context(planner=spec, grounder=spec, plan_reasoning=mode)
     )

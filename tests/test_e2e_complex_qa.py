@@ -32,9 +32,9 @@ CASES = {"iterative": (iterative, 0, True), "onetime": (onetime, 1, False)}
 
 
 @pytest.mark.parametrize("formulation", sorted(CASES))
-def test_complex_qa_graph_answers_from_its_tools(formulation, default_model_path, corpus):
+def test_complex_qa_graph_answers_from_its_tools(formulation, small_model_path, corpus):
     module, index, constrained = CASES[formulation]
-    spec = str(default_model_path)
+    spec = str(small_model_path)
     context = Context(
         domain="qa",
         planner=spec,
@@ -55,8 +55,8 @@ def test_complex_qa_graph_answers_from_its_tools(formulation, default_model_path
     assert isinstance(state["answer"], str) and state["answer"]
 
 
-def test_cli_answers_a_hotpot_question_offline(default_model_path, corpus, capsys):
-    spec = str(default_model_path)
+def test_cli_answers_a_hotpot_question_offline(small_model_path, corpus, capsys):
+    spec = str(small_model_path)
     code = cli.main(
         ["run", "--domain", "qa", "--corpus", corpus, "--formulation", "onetime",
          "--planner", spec, "--grounder", spec, "--qa-model", spec, question(1)]

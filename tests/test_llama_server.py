@@ -89,7 +89,7 @@ def test_a_server_that_hangs_ends_at_the_runs_deadline(stand_in):
 
 
 @pytest.fixture(scope="module")
-def served(default_model_path):
+def served(small_model_path):
     """The default preset served by a real llama-server with 2 slots."""
     try:
         llama_server.binary(build=False)  # `make test` builds it first (`lumos serve --build-only`)
@@ -97,7 +97,7 @@ def served(default_model_path):
         if os.environ.get("LUMOS_REQUIRE_SERVER"):
             pytest.fail(str(err))
         pytest.skip(str(err))
-    with llama_server.serve(str(default_model_path), parallel=2) as url:
+    with llama_server.serve(str(small_model_path), parallel=2) as url:
         yield url
 
 

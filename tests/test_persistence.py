@@ -124,7 +124,7 @@ def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(thread_db, mon
     assert history[-2:] == ["step 8   answer   Answer: 72", "finished"]
 
     assert cli.main(["history", "--db", db]) == 0
-    assert "t1  iterative" in capsys.readouterr().out
+    assert "t1  onetime" in capsys.readouterr().out
 
     assert cli.main(["run", "--thread", "t1", "--db", db]) == 0
     assert "Thread t1 has finished." in capsys.readouterr().out

@@ -420,7 +420,7 @@ def test_presets_table_matches_the_published_models() -> None:
     qwen15 = PRESETS["qwen2.5-coder-1.5b"]
     smol = PRESETS["smollm2-135m"]
 
-    assert DEFAULT_PRESET == "qwen2.5-coder-0.5b"
+    assert DEFAULT_PRESET == "qwen2.5-coder-1.5b"
     assert sorted(PRESETS) == ["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "smollm2-135m"]
     assert all(name == preset.name for name, preset in PRESETS.items())
 

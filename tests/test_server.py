@@ -35,7 +35,7 @@ def server_config(tmp: Path) -> Path:
     for graph_id, spec in project["graphs"].items():
         file, _, attr = (spec["path"] if isinstance(spec, dict) else spec).partition(":")
         graphs[graph_id] = f"{(ROOT / file).resolve()}:{attr}"
-    for formulation in ("iterative", "onetime", "web"):
+    for formulation in ("iterative", "onetime", "web", "agent"):
         graphs[f"scripted_{formulation}"] = f"{ROOT / 'tests' / 'server_graphs.py'}:{formulation}"
     config = dict(project, dependencies=[str(ROOT), str(ROOT / "tests")], graphs=graphs)
     path = tmp / "langgraph.json"
@@ -84,9 +84,9 @@ def client(server):
     return get_sync_client(url=server, timeout=300)
 
 
-def test_the_server_serves_both_graphs_of_langgraph_json(client):
+def test_the_server_serves_the_graphs_of_langgraph_json(client):
     graph_ids = {a["graph_id"] for a in client.assistants.search(limit=50)}
-    assert {"lumos_iterative", "lumos_onetime"} <= graph_ids
+    assert {"lumos", "lumos_iterative", "lumos_onetime"} <= graph_ids
     drawing = client.assistants.get_graph("lumos_iterative")
     assert {n["id"] for n in drawing["nodes"]} >= {"plan", "review", "ground", "execute", "answer"}
 
@@ -115,6 +115,39 @@ def test_thread_run_streams_updates_events_and_tokens_then_the_state(client, for
     assert [a["observation"] for a in state["values"]["actions"]] == ["24", "72"]
     (run,) = client.runs.list(thread["thread_id"])
     assert run["status"] == "success"
+
+
+def test_the_lumos_graph_streams_the_configuration_its_effort_picks_as_a_subgraph(client):
+    thread = client.threads.create()
+    parts = list(
+        client.runs.stream(
+            thread["thread_id"],
+            "scripted_agent",
+            input={"task": TASK},
+            context={"effort": "fast"},
+            stream_mode=["updates", "custom"],
+            stream_subgraphs=True,
+        )
+    )
+    inner = [next(iter(p.data)) for p in parts if p.event.startswith("updates|")]
+    assert inner == ["plan", "ground", "execute", "answer"]
+    events = [p.data for p in parts if p.event.startswith("custom")]
+    assert events[-1] == {"type": "answer", "answer": "72", "error": None}
+    values = client.threads.get_state(thread["thread_id"])["values"]
+    assert values["answer"] == "72" and [a["observation"] for a in values["actions"]] == ["24", "72"]
+
+
+def test_the_lumos_graph_pauses_for_review_and_resumes(client):
+    thread = client.threads.create()
+    context = {"effort": "fast", "review_plan": True}
+    client.runs.wait(thread["thread_id"], "scripted_agent", input={"task": TASK}, context=context)
+    state = client.threads.get_state(thread["thread_id"], subgraphs=True)
+    (request,) = state["interrupts"]
+    assert request["value"]["subgoals"] == ["Half of 48.", "Total."]
+    final = client.runs.wait(
+        thread["thread_id"], "scripted_agent", command={"resume": {"action": "approve"}}, context=context
+    )
+    assert final["answer"] == "72" and final["reviews"][0]["decision"] == "approve"
 
 
 def test_review_pauses_the_run_and_a_command_resumes_it(client):

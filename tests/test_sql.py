@@ -400,9 +400,9 @@ def test_intercode_rows_become_examples_with_their_database_and_hardness(tmp_pat
 
 @pytest.mark.gguf
 @pytest.mark.timeout(600)
-def test_lumos_i_on_a_real_model_runs_read_only_statements_to_an_end(tiny, default_model_path):
+def test_lumos_i_on_a_real_model_runs_read_only_statements_to_an_end(tiny, small_model_path):
     """The default preset on two tiny-database tasks: every run ends, each statement ran or erred."""
-    spec = str(default_model_path)
+    spec = str(small_model_path)
     context = Context(domain="sql", planner=spec, grounder=spec, max_subgoals=4)
     path = tiny / "concert_singer.sqlite"
     before = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -395,9 +395,9 @@ def test_each_development_tasks_policy_solves_a_training_seed(task):
 
 @pytest.mark.gguf
 @pytest.mark.timeout(600)
-def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(default_model_path):
+def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(small_model_path):
     """The default preset on one real episode: it ends, every action named an element the page had."""
-    spec = str(default_model_path)
+    spec = str(small_model_path)
     environment = "miniwob/click-button-v1?seed=4"
     task = web_input(environment)
     context = Context(domain="web", planner=spec, grounder=spec, max_subgoals=3)
