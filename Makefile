@@ -18,9 +18,11 @@ PIP_ARGS ?=
 # torch goes in before the `train` extra so pip keeps a local CPU wheel (find-links) rather than
 # resolving the CUDA build; e.g. TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH ?= torch==2.13.0
-MODEL ?= qwen2.5-coder-1.5b  # the default preset; MODEL=qwen2.5-coder-0.5b for the small one
+# the default preset (measured: README "Agent quality"); MODEL=qwen2.5-coder-0.5b for the small one
+MODEL ?= qwen2.5-coder-1.5b
 TEST_MODELS ?= qwen2.5-coder-0.5b smollm2-135m
-EFFORT ?= balanced  # fast, balanced or best: a measured configuration (graphs/effort.py)
+# fast, balanced or best: a measured configuration for the domain and model (graphs/effort.py)
+EFFORT ?= balanced
 QUESTION ?= A baker makes 24 muffins in the morning and twice as many in the afternoon. He sells 50 muffins. How many muffins does he have left?
 PYTEST_ARGS ?=
 PORT ?= 2024
