@@ -90,7 +90,7 @@ def test_a_server_that_hangs_ends_at_the_runs_deadline(stand_in):
 
 @pytest.fixture(scope="module")
 def served(small_model_path):
-    """The default preset served by a real llama-server with 2 slots."""
+    """The small preset served by a real llama-server with 2 slots."""
     try:
         llama_server.binary(build=False)  # `make test` builds it first (`lumos serve --build-only`)
     except llama_server.ServerBuildError as err:
@@ -101,9 +101,9 @@ def served(small_model_path):
         yield url
 
 
-def contexts(url: str, **settings: object) -> tuple[Context, Context]:
-    """The same run settings in-process and through the server."""
-    local = Context(**settings)  # type: ignore[arg-type]
+def contexts(url: str, model: str, **settings: object) -> tuple[Context, Context]:
+    """The same run settings in-process (on ``model``, the served file) and through the server."""
+    local = Context(planner=model, grounder=model, qa_model=model, **settings)  # type: ignore[arg-type]
     remote = Context(planner=url, grounder=url, qa_model=url, **settings)  # type: ignore[arg-type]
     return local, remote
 
@@ -117,9 +117,9 @@ OUTPUTS = ("plan_outputs", "ground_outputs", "answer", "error", "reasoning")
     ("name", "build"),
     [("iterative", iterative.build), ("onetime", onetime.build), ("cot", lambda: baselines.build("cot"))],
 )
-def test_the_graphs_give_the_in_process_outputs_through_llama_server(served, name, build):
+def test_the_graphs_give_the_in_process_outputs_through_llama_server(served, small_model_path, name, build):
     graph = build().compile()
-    local, remote = contexts(served, max_subgoals=4)
+    local, remote = contexts(served, str(small_model_path), max_subgoals=4)
     here = graph.invoke({"task": TASK}, context=local)
     there = graph.invoke({"task": TASK}, context=remote)
     assert {k: here.get(k) for k in OUTPUTS} == {k: there.get(k) for k in OUTPUTS}
