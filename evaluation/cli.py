@@ -36,12 +36,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.planner = args.grounder = args.model
         if hasattr(args, "qa_model"):
             args.qa_model = args.model
+    args.formulation = args.formulation or chosen_for(vars(args), args.effort).formulation
     defaults = vars(defaults_parser().parse_args([]))
     command = runs.command_line(benchmark, vars(args), defaults)
     if args.seed is not None and benchmark != "miniwob":  # a seeded random subset; else the first N
         random.Random(args.seed).shuffle(examples)
     examples = examples[: args.limit]
-    args.formulation = args.formulation or chosen_for(vars(args), args.effort).formulation
     model = runs.run_label(args.planner, args.grounder)
     out = (
         Path(args.out)

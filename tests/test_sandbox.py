@@ -72,7 +72,8 @@ def sandboxed_processes() -> list[int]:
         ("x = 3\nx * 2", "6"),  # REPL style: the last expression's repr
         ("'text'", "'text'"),
         ("print('shown')\n42", "shown"),  # something was printed, so the value is not added
-        ("x = 1", ""),
+        ("x = 1", "1"),  # ends in an assignment: the assigned value
+        ("x, y = 1, 2", ""),  # more than one name: no single value
         ("None", ""),
         ("import math, fractions\nfractions.Fraction(1, 3) + math.floor(2.5)", "Fraction(7, 3)"),
         ("open('note.txt', 'w').write('hi')\nprint(open('note.txt').read())", "hi"),  # cwd is writable

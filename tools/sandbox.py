@@ -238,8 +238,9 @@ def _failure(returncode: int, stderr: str) -> SandboxError:
 def run_python(source: str, *, timeout_s: float = 5.0, memory_mb: int = 256, max_output: int = 4000) -> str:
     """Run untrusted Python in the sandbox and return what it printed.
 
-    If nothing was printed and the last statement is an expression, its repr is returned (REPL
-    style). Failures, timeouts and a missing sandbox raise SandboxError.
+    If nothing was printed and the code ends with an expression, or with an assignment to one
+    name, that value's repr is returned (REPL style). Failures, timeouts and a missing sandbox
+    raise SandboxError.
     """
     if len(source) > MAX_SOURCE_CHARS:
         raise SandboxError(f"Code is too long ({len(source)} characters, limit {MAX_SOURCE_CHARS})")
