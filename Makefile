@@ -1,7 +1,7 @@
 # Two entry points, each doing all set-up on a fresh machine:
 #   make run   - venv + the agent's packages + the default model + the agent on a sample maths question
-#   make test  - venv + those + dev tools and the `train` extra (torch) + the test models + llama-server
-#                + every test
+#   make test  - venv + those + the browser and PostgreSQL + dev tools and the `train` extra (torch)
+#                + the test models + llama-server + every test
 #   make dev   - venv + the agent's packages + the default model + the LangGraph dev server, offline
 # Running the agent needs no torch: only `make install-dev` (tests, `lumos train`) installs it.
 PYTHON ?= python3
@@ -32,32 +32,44 @@ DEV_ARGS ?=  # e.g. --no-reload: hot reload restarts the server whenever a .py f
 # `langgraph dev` offline: no CLI analytics, no PyPI version check, no tracing, no browser (Studio is a web app)
 DEV_ENV := LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=true LANGSMITH_TRACING=false
 
-# System packages from the distribution, installed when make runs as root on a Debian-like machine:
-# bubblewrap and libseccomp, the Code action's sandbox (tools/sandbox.py), chromium with its
-# driver, the web domain's browser (tools/web.py), and postgresql, whose server binaries the tests
-# start a throwaway cluster with (tests/pgserver.py; the agent itself only needs a server's URL).
-# Elsewhere make says what to install and goes on; Code then refuses to run rather than run
-# unsandboxed, and the web domain says what is missing.
-SYSTEM_PACKAGES ?= bubblewrap libseccomp2 chromium chromium-driver postgresql
+# System packages from the distribution, installed when make runs as root on a Debian-like machine.
+# Running the agent needs only the Code action's sandbox: bubblewrap and libseccomp
+# (tools/sandbox.py). The tests add chromium with its driver, the web domain's browser
+# (tools/web.py; `make browser` installs it alone for using that domain), and postgresql, whose
+# server binaries the tests start a throwaway cluster with (tests/pgserver.py; the agent itself
+# only needs a server's URL). Elsewhere make says what to install and goes on; Code then refuses to
+# run rather than run unsandboxed, and the web domain says what is missing.
+SANDBOX_PACKAGES ?= bubblewrap libseccomp2
+BROWSER_PACKAGES ?= chromium chromium-driver
+TEST_PACKAGES ?= $(BROWSER_PACKAGES) postgresql
+SANDBOX_PRESENT := command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2
+BROWSER_PRESENT := command -v chromium && command -v chromedriver
+TEST_PRESENT := $(BROWSER_PRESENT) && { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; }
 
-.PHONY: install install-dev system-packages models run dev server test lint clean
+# $(call apt_install,packages,check,why): apt-get the packages as root unless the check passes
+define apt_install
+	@if { $(2); } >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(1) (apt-get)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); }; \
+	else \
+	  echo "note: $(1) not installed, needed for $(3);" \
+	       "Debian/Ubuntu: sudo apt-get install $(1) (other systems: their packages of those names)"; \
+	fi
+endef
+
+.PHONY: install install-dev system-packages browser test-packages models run dev server test lint clean
 
 system-packages:
-	@missing=""; { command -v bwrap && /sbin/ldconfig -p | grep -q libseccomp.so.2 && \
-	  command -v chromium && command -v chromedriver && \
-	  { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; }; } >/dev/null 2>&1 || \
-	  missing="$(SYSTEM_PACKAGES)"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing $$missing (apt-get)"; \
-	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 || \
-	  { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; }; \
-	else \
-	  echo "note: install bubblewrap and libseccomp for the Code action's sandbox and chromium for the" \
-	       "web domain (Debian/Ubuntu: sudo apt-get install $(SYSTEM_PACKAGES); Fedora: sudo dnf install" \
-	       "bubblewrap libseccomp chromium chromedriver postgresql-server); until then Code refuses to run"; \
-	fi
+	$(call apt_install,$(SANDBOX_PACKAGES),$(SANDBOX_PRESENT),the Code action's sandbox (until then Code refuses to run))
+
+browser:
+	$(call apt_install,$(BROWSER_PACKAGES),$(BROWSER_PRESENT),the web domain)
+
+test-packages:
+	$(call apt_install,$(TEST_PACKAGES),$(TEST_PRESENT),the browser and PostgreSQL tests)
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -88,7 +100,7 @@ dev: models
 server: models
 	$(BIN)/lumos serve --model $(MODEL) --port $(SERVER_PORT) --parallel $(SLOTS)
 
-test: install-dev lint
+test: install-dev test-packages lint
 	$(BIN)/lumos models fetch $(TEST_MODELS)
 	$(BIN)/lumos serve --build-only  # llama-server for tests/test_llama_server.py (built once, minutes)
 	env -u LANGSMITH_API_KEY LANGSMITH_TRACING=false LUMOS_REQUIRE_GGUF=1 LUMOS_REQUIRE_SANDBOX=1 LUMOS_REQUIRE_BROWSER=1 LUMOS_REQUIRE_POSTGRES=1 LUMOS_REQUIRE_SERVER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -40,7 +40,7 @@ CHROMIUM_FLAGS = (  # no calls home: no updates, metrics, sync, component or saf
     "--disable-domain-reliability",
 )
 INSTALL_HINT = (
-    "the web domain needs Debian's chromium and chromium-driver (`make install` installs them as root; "
+    "the web domain needs Debian's chromium and chromium-driver (`make browser` installs them as root; "
     "elsewhere: sudo apt-get install chromium chromium-driver) and the miniwob package"
 )
 
