@@ -45,7 +45,7 @@ _STDERR_TAIL_BYTES = 8192  # only the end of stderr is read: the exception line 
 MAX_ERROR_CHARS = 1000  # of that line, what an error message keeps
 INSTALL_HINT = (
     "install bubblewrap and libseccomp (Debian/Ubuntu: `apt-get install bubblewrap libseccomp2`; "
-    "Fedora: `dnf install bubblewrap libseccomp`); `make install` (and so `make run`) does it when run as root"
+    "Fedora: `dnf install bubblewrap libseccomp`); `make install` (and so `make run`) does it as root"
 )
 
 # Syscalls the code never needs, refused with EPERM: new processes or threads (the sandbox runs
