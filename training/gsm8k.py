@@ -170,5 +170,6 @@ def convert(row: Mapping[str, Any]) -> Record:
         actions=actions,
         results=results,
         answer=gold_number(gold),
+        solution=str(row["answer"]).strip(),
         source="gsm8k-steps",
     )

@@ -18,6 +18,9 @@ from common.jsonl import read_jsonl
 from nodes import protocol
 
 DOMAINS = ("maths", "complex_qa", "web_agent")
+Module = Literal["plan", "ground", "cot", "integrated"]
+# what a training conversation teaches: Lumos's planner or grounder, or one of the paper's baselines
+MODULES: tuple[Module, ...] = ("plan", "ground", "cot", "integrated")
 
 
 class Record(TypedDict):
@@ -30,6 +33,7 @@ class Record(TypedDict):
     actions: list[list[str]]  # the grounded actions of each subgoal, e.g. ["R1 = Calculator(48 / 2)"]
     results: list[str]  # each subgoal's result: the value of its last action
     answer: NotRequired[str]  # the gold final answer, when the source has one
+    solution: NotRequired[str]  # the source's worked solution, when it has one (CoT training)
     source: NotRequired[str]  # how the annotation was made, e.g. "gsm8k-steps" or "llm:<model spec>"
 
 
