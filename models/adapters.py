@@ -37,7 +37,13 @@ def parse_spec(spec: str) -> Spec:
         preset = ADAPTER_PRESETS[spec]
         return Spec(preset.base, str(preset.path))
     base, plus, adapter = spec.rpartition("+")
-    if plus and base and adapter.lower().endswith(".gguf"):
+    if plus and base.startswith(("http://", "https://")) and adapter.lower().endswith(".gguf"):
+        raise AdapterError(
+            f"{spec}: a llama-server's adapter is chosen when it starts, one set per server; "
+            f"serve it with `lumos serve --model BASE+{adapter}` and pass that server's URL"
+        )
+    base_like = base in PRESETS or base.lower().endswith(".gguf")  # not a '+' inside one file name
+    if plus and base_like and adapter.lower().endswith(".gguf"):
         return Spec(base, adapter)
     return Spec(spec)
 

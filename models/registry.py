@@ -9,7 +9,10 @@ measuring what the reuse saves; ``benchmarks/agent_vs_llama.py``).
 """
 
 import os
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -64,7 +67,8 @@ def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: st
             from llama_cpp import Llama  # deferred: importing this module must stay free
 
             try:
-                llama: Any = Llama(**settings)
+                with _quiet_stderr(not settings["verbose"] and "lora_path" in settings):
+                    llama: Any = Llama(**settings)
             except ValueError as err:  # llama.cpp says only "Failed to load model from file"
                 raise ValueError(
                     f"llama.cpp could not load {path} ({err}). Its GGUF layout is well-formed, so the "
@@ -73,6 +77,27 @@ def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: st
                 ) from err
             _LOADED[key] = LoadedModel(llama=llama, path=path, n_ctx=n_ctx)
         return _LOADED[key]
+
+
+@contextmanager
+def _quiet_stderr(quiet: bool) -> Iterator[None]:
+    """Silence file descriptor 2 while llama.cpp applies an adapter.
+
+    llama-cpp-python hushes llama.cpp's log while loading the base but not while it applies an
+    adapter, which prints a fallback notice per adapted tensor (dozens of lines on every load).
+    """
+    if not quiet:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def loaded_models() -> list[LoadedModel]:

@@ -68,8 +68,11 @@ def test_lumos_renderings_differ_only_by_bos_and_eos(chat):
         llama.detokenize(eval_tokens).decode()
         == "<|user|>\nQ1\n<|assistant|>\nA1\n\n<|user|>\nQ2\n<|assistant|>\n"
     )
-    train_text = llama.detokenize(train_tokens).decode()
-    assert train_text.endswith("<|user|>\nQ1\n<|assistant|>\nA1</s>\n<|user|>\nQ2\n<|assistant|>\n")
+    # train closes earlier assistant turns with the model's own EOS token (Lumos's `</s>` on Llama-2)
+    eos = llama.detokenize([llama.token_eos()], special=True).decode()
+    train_text = llama.detokenize(train_tokens, special=True).decode()
+    assert train_text.endswith(f"<|user|>\nQ1\n<|assistant|>\nA1{eos}\n<|user|>\nQ2\n<|assistant|>\n")
+    assert train_tokens.count(llama.token_eos()) == 1
     reply = ChatLlamaCpp(model=chat.model, prompt_format="lumos-eval", max_tokens=16).invoke(
         turns, stop=["\n"]
     )

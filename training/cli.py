@@ -213,7 +213,7 @@ def register(subparsers: Any) -> None:
         help="conversations (JSONL; ours or a released Lumos dataset); repeatable",
     )
     tr.add_argument(
-        "--base", default="smollm2-135m", help="preset name, .gguf path, or Hugging Face model folder"
+        "--base", default="qwen2.5-coder-0.5b", help="preset name, .gguf path, or Hugging Face model folder"
     )
     tr.add_argument(
         "--out", required=True, help="run folder (NAME.lora.gguf, loss.png, train_log.json, checkpoints/)"
