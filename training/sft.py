@@ -7,6 +7,9 @@ Checkpoints (adapter, optimizer, scheduler, data order) are written every ``save
 ``resume=True`` continues the run in the same folder from the last one. The result is a LoRA
 adapter GGUF over the unchanged base (``training/adapter.py``), optionally also merged into a full
 GGUF. Needs the ``train`` extra; everything heavy is imported inside the functions.
+
+Longer than 300 lines because one training run reads top to bottom here: encoding and masking,
+the LoRA model, the rules for starting and resuming a run folder, and the loop with its outputs.
 """
 
 import hashlib
