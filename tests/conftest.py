@@ -31,6 +31,19 @@ def small_model_path():
 
 
 @pytest.fixture(scope="session")
+def llama_server_binary():
+    """Return llama-server's binary; skip (or fail under `make test`, which builds it first) without it."""
+    from models import llama_server
+
+    try:
+        return llama_server.binary(build=False)  # `lumos serve --build-only` builds it
+    except llama_server.ServerBuildError as err:
+        if os.environ.get("LUMOS_REQUIRE_SERVER"):
+            pytest.fail(str(err))
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Skip (or fail under `make test`) when Chromium, chromedriver or miniwob are missing."""
     from tools import web

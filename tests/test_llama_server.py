@@ -6,7 +6,6 @@ baseline give, under greedy decoding, exactly what the in-process backend gives.
 """
 
 import json
-import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -89,14 +88,8 @@ def test_a_server_that_hangs_ends_at_the_runs_deadline(stand_in):
 
 
 @pytest.fixture(scope="module")
-def served(small_model_path):
+def served(small_model_path, llama_server_binary):
     """The small preset served by a real llama-server with 2 slots."""
-    try:
-        llama_server.binary(build=False)  # `make test` builds it first (`lumos serve --build-only`)
-    except llama_server.ServerBuildError as err:
-        if os.environ.get("LUMOS_REQUIRE_SERVER"):
-            pytest.fail(str(err))
-        pytest.skip(str(err))
     with llama_server.serve(str(small_model_path), parallel=2) as url:
         yield url
 

@@ -4,7 +4,6 @@ Needs the `train` extra (torch, transformers, peft), which `make test` installs;
 """
 
 import json
-import os
 import tarfile
 from pathlib import Path
 
@@ -101,15 +100,9 @@ def test_an_adapter_is_refused_over_another_base(runs, small_model_path):
 
 @pytest.mark.gguf
 @pytest.mark.timeout(600)
-def test_llama_server_serves_the_adapter_as_the_in_process_backend_does(runs):
+def test_llama_server_serves_the_adapter_as_the_in_process_backend_does(runs, llama_server_binary):
     from models import llama_server
 
-    try:
-        llama_server.binary(build=False)  # `make test` builds it first (`lumos serve --build-only`)
-    except llama_server.ServerBuildError as err:
-        if os.environ.get("LUMOS_REQUIRE_SERVER"):
-            pytest.fail(str(err))
-        pytest.skip(str(err))
     _, finished = runs
     spec = f"smollm2-135m+{finished.adapter}"
     assert "--lora" in llama_server.command(spec, port=1)

@@ -45,7 +45,6 @@ _SYMPY_COMPARES: dict[type[ast.cmpop], Callable[[sympy.Expr, sympy.Expr], sympy.
     ast.NotEq: sympy.Ne,
 }
 
-
 def _insert_multiplication(text: str) -> str:
     """Make implicit products explicit: ``2x`` -> ``2*x``, ``3(x+1)`` -> ``3*(x+1)``, ``)(`` -> ``)*(``."""
 
