@@ -48,6 +48,15 @@ def parse_spec(spec: str) -> Spec:
     return Spec(spec)
 
 
+def resolve_spec(spec: str) -> tuple[Path, Path | None]:
+    """Return the verified base GGUF of a spec and its checked adapter (None without one)."""
+    from models.presets import resolve
+
+    parts = parse_spec(spec)
+    base = resolve(parts.base)
+    return base, check_adapter(parts.adapter, base) if parts.adapter else None
+
+
 def file_sha256(path: Path) -> str:
     """Return a file's sha256 (a preset's from the catalogue; any other file hashed once per process)."""
     for preset in PRESETS.values():

@@ -28,8 +28,8 @@ from typing import IO
 from tqdm import tqdm
 
 from common.sdist import SdistError, download_sdist
-from models.adapters import check_adapter, parse_spec
-from models.presets import cache_dir, resolve
+from models.adapters import resolve_spec
+from models.presets import cache_dir
 
 # the Makefile's CMAKE_ARGS: portable AVX2, since a native build segfaults where AMX is advertised
 DEFAULT_CMAKE_ARGS = (
@@ -138,9 +138,8 @@ def command(
     one adapter set per server, so no slot's cached prompt is ever reused under another adapter.
     """
     threads = threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
-    parts = parse_spec(spec)
-    base = resolve(parts.base)
-    adapter = ["--lora", str(check_adapter(parts.adapter, base))] if parts.adapter else []
+    base, lora = resolve_spec(spec)
+    adapter = ["--lora", str(lora)] if lora else []
     return [
         str(binary()),
         "--model", str(base),

@@ -18,9 +18,8 @@ from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
-from models.adapters import check_adapter, parse_spec
+from models.adapters import resolve_spec
 from models.chat import ChatLlamaCpp, LoadedModel, PromptFormat
-from models.presets import resolve
 from models.server import ChatLlamaServer, is_server
 
 _LOADED: dict[tuple[str, str, int, int, str], LoadedModel] = {}
@@ -44,10 +43,8 @@ def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None
     """
     # llama.cpp's default is half the cores; LUMOS_THREADS caps it when other work shares the machine
     threads = n_threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
-    parts = parse_spec(spec)
-    base = resolve(parts.base)
-    adapter = {"lora_path": str(check_adapter(parts.adapter, base))} if parts.adapter else {}
-    return adapter | {
+    base, lora = resolve_spec(spec)
+    return ({"lora_path": str(lora)} if lora else {}) | {
         "model_path": str(base),
         "n_ctx": n_ctx,
         "n_threads": threads,
