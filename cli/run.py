@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from graphs.options import add_agent_options, context_from
+from graphs.options import add_agent_options, run_of
 from graphs.pipeline import FORMULATIONS, compiled, pipeline
 from models import presets
 from models.catalogue import ADAPTER_PRESETS
@@ -23,7 +23,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tokens = args.show_tokens
     if args.task is not None and (problem := task_problem(args.task)):
         raise ValueError(problem)
-    context = context_from(args)
+    formulation, context = run_of(args)
     environment = seeded(args.env, args.seed, context)
     if args.task is None and environment is not None and args.thread is None:
         args.task = ""  # a web page says its own task
@@ -34,8 +34,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.thread is None:
         if not args.task:
             raise ValueError("give a task, or --thread ID to resume a thread")
-        graph = persistence.with_checkpointer(pipeline(args.formulation, context), InMemorySaver())
-        show_header(args.task, args.formulation, context)
+        graph = persistence.with_checkpointer(pipeline(formulation, context), InMemorySaver())
+        show_header(args.task, formulation, context)
         return terminal.run(
             graph,
             context,
@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if info is None:
             if not args.task:
                 raise ValueError(f"there is no thread {args.thread!r} in {args.db}; give a task to start it")
-            formulation, task = args.formulation, args.task
+            task = args.task
             persistence.save_thread(saver, args.thread, formulation, task, context)
         else:  # a thread keeps the settings it started with
             if args.task and args.task != info["task"]:

@@ -6,8 +6,7 @@ import sys
 
 from domains.web import DEV_TASKS
 from evaluation import benchmarks
-from graphs.effort import chosen_for
-from graphs.options import add_agent_options, context_from
+from graphs.options import add_agent_options, run_of
 from graphs.pipeline import pipeline
 from nodes.context import Context
 
@@ -36,22 +35,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.planner = args.grounder = args.model
         if hasattr(args, "qa_model"):
             args.qa_model = args.model
-    args.formulation = args.formulation or chosen_for(vars(args), args.effort).formulation
+    args.domain = benchmarks.SPECS[benchmark].domain  # the effort's choice depends on it
+    formulation = run_of(args)[0]  # the same resolution as below, before the output path needs it
     defaults = vars(defaults_parser().parse_args([]))
-    command = runs.command_line(benchmark, vars(args), defaults)
+    command = runs.command_line(benchmark, vars(args) | {"formulation": formulation}, defaults)
     if args.seed is not None and benchmark != "miniwob":  # a seeded random subset; else the first N
         random.Random(args.seed).shuffle(examples)
     examples = examples[: args.limit]
     model = runs.run_label(args.planner, args.grounder)
-    out = (
-        Path(args.out)
-        if args.out
-        else runs.default_out(benchmark, args.formulation, model, data, args.profile)
-    )
-    context = context_from(args, **benchmarks.SPECS[benchmark].settings(data, out.parent, vars(args)))
+    out = Path(args.out) if args.out else runs.default_out(benchmark, formulation, model, data, args.profile)
+    formulation, context = run_of(args, **benchmarks.SPECS[benchmark].settings(data, out.parent, vars(args)))
     info = {
         "benchmark": benchmark,
-        "formulation": args.formulation,
+        "formulation": formulation,
         "model": model,
         "data": args.data,
         "limit": args.limit,
@@ -77,7 +73,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         summary = harness.evaluate(
-            pipeline(args.formulation, context),
+            pipeline(formulation, context),
             examples,
             context,
             out,

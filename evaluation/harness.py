@@ -19,7 +19,7 @@ from common.jsonl import read_jsonl
 from evaluation import benchmarks, report
 from evaluation.benchmarks import Benchmark, Example
 from evaluation.usage import TokenUsage
-from graphs import options
+from graphs import settings
 from graphs.binding import CompiledLumosGraph
 from nodes.context import Context
 from nodes.state import LumosInput
@@ -234,7 +234,7 @@ def check_resumable(out: Path, config: dict[str, Any]) -> None:
         return
     before = json.loads(path.read_text(encoding="utf-8")).get("config")
     # a setting added to Context since the run started counts as unchanged at its default value
-    defaults = options.defaults()  # the wrappers' settings too, which older traces recorded
+    defaults = settings.defaults()  # the wrappers' settings too, which older traces recorded
     changed = sorted(
         k
         for k in set(before or {}) | set(config)

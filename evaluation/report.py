@@ -6,7 +6,7 @@ from typing import Any
 
 from evaluation import benchmarks
 from evaluation.benchmarks import BENCHMARKS
-from graphs.options import defaults
+from graphs.settings import defaults
 
 FORMULATION_LABEL = {
     "iterative": "Lumos-I",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from evaluation.benchmarks import read_rows
+from common.jsonl import read_jsonl
 from tools.corpus import encode_corpus, passages_from_hotpot
 
 RUNS_DIR = Path("runs")
@@ -77,7 +77,7 @@ def command_line(benchmark: str, args: Mapping[str, Any], defaults: Mapping[str,
 
 def distractor_corpus(data: Path, directory: Path) -> Path | None:
     """Write the union of a HotpotQA distractor file's paragraphs as a corpus (None: questions only)."""
-    if not any("context" in row for row in read_rows(data)):
+    if not any("context" in row for _, row in read_jsonl(data)):
         return None
     passages = passages_from_hotpot(data)
     path = directory / f"{data.stem}.corpus.jsonl"

@@ -65,8 +65,3 @@ def build_stepwise(
     builder.add_conditional_edges("execute", route_after_execute, {"plan": "step", "answer": "answer"})
     builder.add_edge("answer", END)
     return builder
-
-
-cot_graph = build("cot").compile(name="cot")
-direct_graph = build("direct").compile(name="direct")
-integrated_graph = build_integrated().compile(name="integrated")

@@ -44,8 +44,9 @@ def resolve(
     models: ModelProvider | None, domains: DomainChoice | None = None, tools: Tools | None = None
 ) -> tuple[ModelProvider, Domains]:
     """Return the provider and domains a graph is built over: the given ones, else the defaults."""
-    if domains is None:
-        bound: dict[str, Domain] = dict(DOMAINS)
+    bound: Domains
+    if domains is None or domains is DOMAINS:
+        bound = DOMAINS  # each domain loads when a run first looks it up
     elif isinstance(domains, Mapping) and all(isinstance(d, Domain) for d in domains.values()):
         bound = dict(domains)
     else:

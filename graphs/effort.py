@@ -14,13 +14,12 @@ exactly as given (the research path, where every lever is a flag). A model that 
 (a .gguf path, a llama-server URL) takes the mapping of the default preset.
 """
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 from models.catalogue import DEFAULT_PRESET
-from nodes.context import Context, Effort, canonical_domain, make_context
+from nodes.context import Effort, canonical_domain
 
 EFFORTS: tuple[str, ...] = get_args(Effort)
 DEFAULT_EFFORT: Effort = "balanced"
@@ -81,44 +80,3 @@ def configuration(effort: str, domain: str = "maths", model: str = DEFAULT_PRESE
         known = ", ".join(sorted({d for d, _ in MAPPING}))
         raise ValueError(f"no measured configurations for the {domain} domain (known: {known})")
     return table[effort]
-
-
-def chosen_for(values: Mapping[str, Any], effort: str | None) -> Configuration:
-    """Return the configuration an effort picks for the domain and planner in ``values``.
-
-    Without an effort: Lumos-I with the settings as given.
-    """
-    if effort is None:
-        return ITERATIVE
-    domain = values.get("domain") or Context().domain
-    return configuration(effort, str(domain), str(values.get("planner") or DEFAULT_PRESET))
-
-
-def resolve(
-    values: Mapping[str, Any], *, effort: str | None = DEFAULT_EFFORT, formulation: str | None = None
-) -> tuple[str, Context]:
-    """Return the formulation and context a run's given settings and effort call for.
-
-    ``values`` are the settings the caller gave (as ``Context`` keys, the wrappers' too); any it
-    leaves out that the effort's configuration sets come from the configuration, and so does the
-    formulation unless ``formulation`` is given. Without an effort, the defaults fill the gaps.
-    """
-    from graphs.options import kind_for
-
-    given = {name: value for name, value in values.items() if value is not None}
-    chosen = chosen_for(given, effort)
-    settings = {**chosen.settings, **given}
-    kind = kind_for(settings)
-    fields = {f.name for f in dataclasses.fields(kind)}
-    return formulation or chosen.formulation, make_context(
-        {k: v for k, v in settings.items() if k in fields}, kind
-    )
-
-
-def effort_of(value: Any) -> Effort | None:
-    """Return a validated effort name (None stays None), or raise ValueError."""
-    if value is None:
-        return None
-    if value not in EFFORTS:
-        raise ValueError(f"unknown effort {value!r}; choose one of {', '.join(EFFORTS)}")
-    return cast(Effort, value)

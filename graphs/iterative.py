@@ -1,8 +1,18 @@
 """Lumos-I: plan one subgoal, ground it, execute it, and loop until the planner stops."""
 
+import functools
+
 from langgraph.graph import END, START
 
-from graphs.binding import DomainChoice, LumosGraph, Tools, bound_nodes, new_builder, resolve
+from graphs.binding import (
+    CompiledLumosGraph,
+    DomainChoice,
+    LumosGraph,
+    Tools,
+    bound_nodes,
+    new_builder,
+    resolve,
+)
 from graphs.routes import route_after_execute, route_after_ground, route_after_plan, route_after_review
 from models.registry import ModelProvider
 
@@ -22,4 +32,13 @@ def build(
     return builder
 
 
-graph = build().compile(name="lumos-iterative")  # models load on first use, not at import
+@functools.cache
+def make_graph() -> CompiledLumosGraph:
+    """Return the compiled graph over the defaults, built on first call (``langgraph.json`` serves it)."""
+    return build().compile(name="lumos-iterative")  # models load on first use, not at import
+
+
+def __getattr__(name: str) -> CompiledLumosGraph:
+    if name == "graph":  # ``from graphs.iterative import graph``: built when asked, not at import
+        return make_graph()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

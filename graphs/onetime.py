@@ -7,9 +7,19 @@ A run that asks the planner to plan under a step-by-step solution (``plan_reason
 starts at ``solve``, which writes it (``nodes/reason.py``); every other run starts at ``plan``.
 """
 
+import functools
+
 from langgraph.graph import END, START
 
-from graphs.binding import DomainChoice, LumosGraph, Tools, bound_nodes, new_builder, resolve
+from graphs.binding import (
+    CompiledLumosGraph,
+    DomainChoice,
+    LumosGraph,
+    Tools,
+    bound_nodes,
+    new_builder,
+    resolve,
+)
 from graphs.routes import (
     route_after_execute_plan,
     route_after_ground,
@@ -37,4 +47,13 @@ def build(
     return builder
 
 
-graph = build().compile(name="lumos-onetime")  # models load on first use, not at import
+@functools.cache
+def make_graph() -> CompiledLumosGraph:
+    """Return the compiled graph over the defaults, built on first call (``langgraph.json`` serves it)."""
+    return build().compile(name="lumos-onetime")  # models load on first use, not at import
+
+
+def __getattr__(name: str) -> CompiledLumosGraph:
+    if name == "graph":  # ``from graphs.onetime import graph``: built when asked, not at import
+        return make_graph()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

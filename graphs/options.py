@@ -14,26 +14,9 @@ from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
-from graphs.crosscheck import CrossCheckContext
 from graphs.effort import DEFAULT_EFFORT, EFFORT_SETTINGS, EFFORTS
-from graphs.voting import VotingContext
+from graphs.settings import declared, resolve
 from nodes.context import DOMAIN_ALIASES, Context
-
-KINDS: tuple[type[Context], ...] = (CrossCheckContext, VotingContext)  # every field, each once
-_CROSSCHECK = ("plan_retries", "keep_reasoning", "crosscheck_fallback")  # any set: a cross-checking run
-
-
-def fields_of(kind: type[Context]) -> dict[str, FieldInfo]:
-    """Return the declarations of one kind of context's settings."""
-    return dict(kind.__pydantic_fields__)  # type: ignore[attr-defined]
-
-
-def declared() -> dict[str, FieldInfo]:
-    """Return every run setting's declaration, the core Context's first."""
-    fields = fields_of(Context)
-    for kind in KINDS:
-        fields |= {name: info for name, info in fields_of(kind).items() if name not in fields}
-    return fields
 
 
 def _extra(info: FieldInfo) -> dict[str, Any]:
@@ -45,11 +28,6 @@ def _default(info: FieldInfo) -> Any:
         if value := os.environ.get(name):
             return value
     return info.default
-
-
-def defaults() -> dict[str, Any]:
-    """Return every run setting's default (the wrappers' too)."""
-    return {name: info.default for name, info in declared().items()}
 
 
 def add_agent_options(
@@ -70,23 +48,21 @@ def add_agent_options(
         help="a measured configuration for the domain and model: fast, balanced or best "
         f"(default {effort or 'none: the flags as given'}); flags given explicitly win",
     )
-    by_effort = " (default: from --effort)" if effort else ""
     parser.add_argument(
         "--formulation",
         choices=FORMULATIONS,
         default=None,
-        help=f"Lumos-I (iterative), Lumos-O (onetime) or a baseline{by_effort or ' (default iterative)'}",
+        help="Lumos-I (iterative), Lumos-O (onetime) or a baseline (default: from --effort; without "
+        "one, iterative)",
     )
-    add_options(parser, list(DOMAINS), skip=() if review else ("review_plan",), by_effort=bool(effort))
+    add_options(parser, list(DOMAINS), skip=() if review else ("review_plan",))
 
 
-def add_options(
-    parser: argparse.ArgumentParser, domains: list[str], skip: tuple[str, ...] = (), by_effort: bool = False
-) -> None:
+def add_options(parser: argparse.ArgumentParser, domains: list[str], skip: tuple[str, ...] = ()) -> None:
     """Add one option per run setting (``--max-subgoals`` for ``max_subgoals``) to ``parser``.
 
-    With ``by_effort`` the settings an effort decides default to None (unset), so a flag the user
-    gave can be told from one the effort should fill.
+    The settings an effort decides default to None (unset), so a flag the user gave can be told
+    from one the effort should fill, with or without ``--effort``'s default.
     """
     for name, info in declared().items():
         extra = _extra(info)
@@ -94,8 +70,12 @@ def add_options(
             continue
         flag = extra.get("flag") or "--" + name.replace("_", "-")
         options: dict[str, Any] = {"default": _default(info), "help": info.description, "dest": name}
-        if by_effort and name in EFFORT_SETTINGS:
-            options |= {"default": None, "help": f"{info.description} (default: from --effort)"}
+        if name in EFFORT_SETTINGS:
+            shown = "on" if info.default is True else "off" if info.default is False else info.default
+            options |= {
+                "default": None,
+                "help": f"{info.description} (default: from --effort; without one, {shown})",
+            }
         annotation = info.annotation
         if annotation is bool:
             options["action"] = argparse.BooleanOptionalAction if info.default else "store_true"
@@ -115,25 +95,12 @@ def _is_optional_str(annotation: Any) -> bool:
     return union and set(typing.get_args(annotation)) == {str, type(None)}
 
 
-def kind_for(values: dict[str, Any]) -> type[Context]:
-    """Return the kind of context settings call for: a wrapper's when one of its settings is set."""
-    crosscheck = any(values.get(n, declared()[n].default) != declared()[n].default for n in _CROSSCHECK)
-    if (values.get("votes") or 1) > 1 and crosscheck:
-        raise ValueError("--votes and --plan-retries are two ways to rerun a task: choose one")
-    return VotingContext if (values.get("votes") or 1) > 1 else CrossCheckContext if crosscheck else Context
-
-
 def run_of(args: argparse.Namespace, **overrides: Any) -> tuple[str, Context]:
-    """Return the formulation and context parsed options describe, the effort filling what they leave."""
-    from graphs.effort import resolve
+    """Return the formulation and context parsed options describe, the effort filling what they leave.
 
+    An option left at None is unset; every other one counts as given (``graphs/settings.py``).
+    """
     values = {name: getattr(args, name) for name in declared() if hasattr(args, name)} | overrides
-    given = getattr(args, "formulation", None)
-    formulation, context = resolve(values, effort=getattr(args, "effort", None), formulation=given)
-    args.formulation = formulation
-    return formulation, context
-
-
-def context_from(args: argparse.Namespace, **overrides: Any) -> Context:
-    """Return the context parsed options describe (``run_of`` without the formulation)."""
-    return run_of(args, **overrides)[1]
+    return resolve(
+        values, effort=getattr(args, "effort", None), formulation=getattr(args, "formulation", None)
+    )

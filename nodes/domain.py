@@ -7,7 +7,7 @@ answer rule. Each lives in one module under ``domains/``; adding a domain adds s
 edits no node. The nodes get the domains bound when a graph is built (``graphs/binding.py``).
 """
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NotRequired
 
@@ -94,8 +94,3 @@ Domains = Mapping[str, Domain]
 def domain_for(state: LumosState, context: Context, domains: Domains) -> Domain:
     """Return the run's domain (the input's own, else the context's); KeyError when it is not bound."""
     return domains[domain_of(state, context)]
-
-
-def known(domains: Domains) -> Collection[str]:
-    """Return the names of the bound domains, for error messages."""
-    return sorted(domains)

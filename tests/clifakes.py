@@ -7,10 +7,10 @@ from graphs.binding import CompiledLumosGraph
 
 
 def serve_graphs(monkeypatch, *graphs: CompiledLumosGraph) -> None:
-    """Make each later `pipeline.compiled(...)` call return the next of ``graphs`` (fresh fakes per command)."""
+    """Make each later graph a command asks for be the next of ``graphs`` (fresh fakes per command)."""
     queue: Iterator[CompiledLumosGraph] = iter(graphs)
 
-    def fake(formulation: str) -> CompiledLumosGraph:
+    def fake(self: pipeline.Pipelines, name: str) -> CompiledLumosGraph:
         return next(queue)
 
-    monkeypatch.setattr(pipeline, "compiled", fake)
+    monkeypatch.setattr(pipeline.Pipelines, "graph", fake)

@@ -133,7 +133,7 @@ SOLUTION = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 cli
 def lever_context(**settings):
     """Return the wrapper context the settings are for (the CLI refuses both kinds of rerun at once)."""
     if "votes" in settings and "plan_retries" in settings:
-        return options.context_from(SimpleNamespace(**settings))
+        return options.run_of(SimpleNamespace(**settings))[1]
     return (VotingContext if "votes" in settings else CrossCheckContext)(**settings)
 
 
@@ -191,10 +191,10 @@ def test_a_given_reasoning_needs_the_steps_mode():
 
 def test_cli_keep_reasoning_flag():
     argv = ["run", "x", "--plan-reasoning", "steps", "--plan-retries", "3", "--keep-reasoning"]
-    assert options.context_from(cli.parser().parse_args(argv)).keep_reasoning is True
-    assert options.context_from(cli.parser().parse_args(argv[:-1])).keep_reasoning is False
+    assert options.run_of(cli.parser().parse_args(argv))[1].keep_reasoning is True
+    assert options.run_of(cli.parser().parse_args(argv[:-1]))[1].keep_reasoning is False
     for name in ("majority", "reasoning"):
-        fallback = options.context_from(cli.parser().parse_args([*argv, "--crosscheck-fallback", name]))
+        fallback = options.run_of(cli.parser().parse_args([*argv, "--crosscheck-fallback", name]))[1]
         assert fallback.crosscheck_fallback == name
 
 
@@ -226,10 +226,10 @@ def test_bad_settings_are_clear_errors(settings, message):
 
 def test_cli_wraps_the_formulation_and_prints_each_run(capsys):
     args = cli.parser().parse_args(["run", "x", "--plan-reasoning", "sketch", "--plan-retries", "3"])
-    context = options.context_from(args)
+    context = options.run_of(args)[1]
     assert context.plan_retries == 3
     assert pipeline.pipeline("onetime", context).name == "lumos-onetime-crosscheck"
-    assert pipeline.pipeline("onetime", Context()) is onetime.graph
+    assert pipeline.pipeline("onetime", Context()) is pipeline.compiled("onetime")
     models = ScriptedModels(scripted(RIGHT, RIGHT), scripted(GROUND_WRONG, GROUND_RIGHT))
     inner = onetime.build(models=models, tools=TOOLS).compile(name="lumos-onetime")
     graph = persistence.with_checkpointer(crosscheck.compiled(inner), InMemorySaver())

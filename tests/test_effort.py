@@ -1,17 +1,21 @@
 """The effort knob: measured configurations per domain and preset, and the `lumos` graph that runs them."""
 
 import argparse
+import json
 
 import pytest
 from fakes import ScriptedModels, scripted
 from pydantic import ValidationError
 
+import cli
 from domains import DOMAINS
 from graphs import agent as agent_graph
-from graphs import effort
+from graphs import effort, settings
 from graphs.crosscheck import CrossCheckContext
 from graphs.options import add_agent_options, run_of
+from graphs.pipeline import Pipelines
 from models.catalogue import DEFAULT_PRESET, PRESETS
+from nodes import protocol, reason
 from nodes.context import Context
 
 TASK = "Natalia sold clips to 48 of her friends in April, and half as many in May. How many in all?"
@@ -25,13 +29,13 @@ def test_every_domain_and_preset_maps_every_effort_to_a_configuration_it_runs(do
         chosen = effort.configuration(level, domain, preset)
         runs_under = DOMAINS[domain].formulations
         assert runs_under is None or chosen.formulation in runs_under
-        formulation, context = effort.resolve({"domain": domain, "planner": preset}, effort=level)
+        formulation, context = settings.resolve({"domain": domain, "planner": preset}, effort=level)
         assert formulation == chosen.formulation
         assert all(getattr(context, name) == value for name, value in chosen.settings.items())
 
 
 def test_the_best_maths_effort_cross_checks_and_the_default_is_balanced():
-    formulation, context = effort.resolve({}, effort="best")
+    formulation, context = settings.resolve({}, effort="best")
     assert formulation == "onetime" and isinstance(context, CrossCheckContext)
     assert (context.plan_reasoning, context.plan_retries, context.crosscheck_fallback) == (
         "steps",
@@ -43,9 +47,9 @@ def test_the_best_maths_effort_cross_checks_and_the_default_is_balanced():
 
 
 def test_settings_given_win_over_the_effort_and_no_effort_runs_them_as_given():
-    formulation, context = effort.resolve({"plan_retries": 1}, effort="best", formulation="iterative")
+    formulation, context = settings.resolve({"plan_retries": 1}, effort="best", formulation="iterative")
     assert formulation == "iterative" and context.plan_retries == 1 and context.plan_reasoning == "steps"
-    formulation, context = effort.resolve({"domain": "qa"}, effort=None)
+    formulation, context = settings.resolve({"domain": "qa"}, effort=None)
     assert formulation == "iterative" and type(context) is Context and context.domain == "complex_qa"
 
 
@@ -105,8 +109,77 @@ def test_the_lumos_graph_refuses_an_unknown_effort_by_name():
 
 def test_agent_returns_the_configured_graph_and_context_for_python_callers():
     graph, context = agent_graph.agent("fast", models=onetime_models(), planner=effort.SMALL)
-    assert (type(context) is Context and context.effort is None) or context.planner == effort.SMALL
+    assert type(context) is Context and context.effort == "fast" and context.planner == effort.SMALL
     state = graph.invoke({"task": TASK}, context=context)
     assert state["answer"] == "72"
     best, best_context = agent_graph.agent("best", models=onetime_models())
     assert best.name.endswith("crosscheck") and isinstance(best_context, CrossCheckContext)
+
+
+class Chosen(Exception):
+    """Raised by the spy once an entry point has picked its graph: nothing runs."""
+
+
+@pytest.fixture
+def chosen(monkeypatch):
+    """Record the (formulation, context) every entry point hands the one graph picker, then stop."""
+    seen: list[tuple[str, Context]] = []
+
+    def spy(self, formulation, context):
+        seen.append((formulation, context))
+        raise Chosen
+
+    monkeypatch.setattr(Pipelines, "for_run", spy)
+    return seen
+
+
+@pytest.mark.parametrize("level", effort.EFFORTS)
+def test_every_entry_point_runs_the_same_configuration_for_every_effort(level, chosen, tmp_path):
+    expected = settings.resolve({}, effort=level)
+    graph = agent_graph.build(models=onetime_models()).compile()
+    for context in ({"effort": level}, Context(effort=level)):  # the server's JSON, a Python caller's object
+        with pytest.raises(Chosen):
+            graph.invoke({"task": TASK}, context=context)
+    with pytest.raises(Chosen):
+        agent_graph.agent(level, models=onetime_models())
+    with pytest.raises(Chosen):
+        cli.main(["run", TASK, "--effort", level])
+    data = tmp_path / "gsm8k.jsonl"
+    data.write_text(json.dumps({"question": TASK, "answer": "48 / 2 = 24\n#### 72"}) + "\n")
+    with pytest.raises(Chosen):
+        cli.main(
+            ["eval", "gsm8k", "--data", str(data), "--effort", level, "--out", str(tmp_path / "t.jsonl")]
+        )
+    assert len(chosen) == 5 and all(run == expected for run in chosen), (expected, chosen)
+
+
+def test_a_context_object_keeps_what_it_sets_and_the_effort_fills_the_rest(chosen):
+    graph = agent_graph.build(models=onetime_models()).compile()
+    with pytest.raises(Chosen):
+        graph.invoke({"task": TASK}, context=Context(effort="best", max_subgoals=4, temperature=0.5))
+    formulation, context = chosen[0]
+    assert formulation == "onetime" and isinstance(context, CrossCheckContext)
+    assert (context.max_subgoals, context.temperature) == (4, 0.5)  # given
+    assert (context.plan_reasoning, context.plan_retries) == ("steps", 3)  # the effort's
+
+
+def test_unknown_settings_are_refused_by_name():
+    with pytest.raises(ValueError, match="unknown run setting planer"):
+        agent_graph.agent("fast", planer="x")
+
+
+SOLUTION = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
+
+
+def test_the_best_effort_on_the_lumos_graph_reasons_then_cross_checks_its_executed_answer():
+    models = onetime_models()
+    models.by_role[reason.ROLE] = scripted(SOLUTION)
+    graph = agent_graph.build(models=models).compile()
+    chunks = list(
+        graph.stream({"task": TASK}, context={"effort": "best"}, stream_mode="updates", subgraphs=True)
+    )
+    final = chunks[-1][1]["agent"]
+    assert final["error"] is None and final["answer"] == "72" and final["agreed"] is True
+    assert final["reasoning"] == SOLUTION and len(final["attempts"]) == 1
+    assert protocol.render_reasoning  # the plan was written under the solution:
+    assert models.by_role["planner"].prompts[0][-1].content.endswith(f"Step-by-step solution: {SOLUTION}")

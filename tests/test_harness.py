@@ -253,7 +253,7 @@ class Recorder:
 @pytest.fixture
 def recorder(monkeypatch, tmp_path):
     graph = Recorder("2")
-    monkeypatch.setattr("graphs.pipeline.compiled", lambda formulation, reasoning=False: graph)
+    monkeypatch.setattr("graphs.pipeline.Pipelines.graph", lambda self, name: graph)
     monkeypatch.chdir(tmp_path)
     return graph
 

@@ -102,8 +102,8 @@ def test_exemplar_reasoning_computes_correctly(example):
 
 def test_the_cli_flag_sets_the_context():
     args = cli.parser().parse_args(["run", "a task", "--plan-reasoning", "steps"])
-    assert options.context_from(args).plan_reasoning == "steps"
-    assert options.context_from(cli.parser().parse_args(["run", "a task"])).plan_reasoning == "off"
+    assert options.run_of(args)[1].plan_reasoning == "steps"
+    assert options.run_of(cli.parser().parse_args(["run", "a task"]))[1].plan_reasoning == "off"
 
 
 def test_the_reasoning_streams_before_the_plan_and_lumos_run_prints_it(capsys):

@@ -90,9 +90,9 @@ def test_voting_wraps_a_baseline_too():
 
 def test_cli_wraps_the_formulation_when_votes_exceed_one():
     assert pipeline.pipeline("onetime", VotingContext(votes=3)).name == "lumos-onetime-voting"
-    assert pipeline.pipeline("onetime", VotingContext(votes=1)) is onetime.graph
+    assert pipeline.pipeline("onetime", VotingContext(votes=1)) is pipeline.compiled("onetime")
     args = cli.parser().parse_args(["run", "x", "--votes", "5", "--vote-temperature", "0.5"])
-    context = options.context_from(args)
+    context = options.run_of(args)[1]
     assert (context.votes, context.vote_temperature) == (5, 0.5)
 
 

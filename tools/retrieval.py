@@ -5,13 +5,13 @@ ParagraphRetrieve. Here both are lexical BM25 so a run needs no network and no e
 """
 
 import hashlib
+import importlib.metadata
 import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 
 from tools.corpus import Passage, StrPath, encode_corpus, read_jsonl_corpus, write_jsonl_corpus
@@ -55,6 +55,8 @@ class LocalIndex:
         directory = Path(directory)
         if _read_manifest(directory) is None:
             raise FileNotFoundError(f"{directory} holds no complete index (no readable {MANIFEST})")
+        import bm25s  # scipy behind it: imported when a corpus is searched, not with the agent
+
         retriever = bm25s.BM25.load(str(directory / BM25_DIR), show_progress=False)
         return cls(retriever, read_jsonl_corpus(directory / CORPUS))
 
@@ -86,7 +88,7 @@ class LocalIndex:
         write_jsonl_corpus(passages, directory / CORPUS)
         # bm25s's version is only recorded: the corpus and INDEX_FORMAT alone decide a rebuild
         manifest = {"format": INDEX_FORMAT, "corpus_sha256": digest, "passages": len(passages)}
-        manifest["bm25s"] = bm25s.__version__
+        manifest["bm25s"] = importlib.metadata.version("bm25s")
         (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         return cls(retriever, passages)
 
@@ -159,6 +161,8 @@ class Ranker:
 
 def _bm25(tokens: list[list[str]]) -> Any:
     """Return a bm25s index over tokenized documents, at least one of which has a token."""
+    import bm25s
+
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)
     return retriever
@@ -181,6 +185,8 @@ def _rank(scores: np.ndarray, k: int) -> list[int]:
 
 def _tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-case word tokens without English stopwords, as bm25s tokenizes by default."""
+    import bm25s
+
     tokens: list[list[str]] = bm25s.tokenize(texts, stopwords="en", return_ids=False, show_progress=False)
     return tokens
 
