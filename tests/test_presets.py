@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from tiny_gguf import write_tiny
 
-from models import presets
+from models import catalogue, presets
 from models.presets import (
     DEFAULT_PRESET,
     PRESETS,
@@ -446,3 +446,12 @@ def test_presets_table_matches_the_published_models() -> None:
     filenames = [preset.filename for preset in PRESETS.values()]
     assert len(set(filenames)) == len(filenames)
     assert all(name.endswith(".gguf") and "/" not in name for name in filenames)
+
+
+def test_models_list_calls_only_the_default_preset_the_default(capsys):
+    import cli
+
+    assert cli.main(["models", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    defaults = [line for line in lines if "default" in line]
+    assert len(defaults) == 1 and defaults[0].startswith(f"{catalogue.DEFAULT_PRESET} (default):")
