@@ -25,14 +25,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(problem)
     formulation, context = run_of(args)
     environment = seeded(args.env, args.seed, context)
+    check_environment(environment, context)
     if args.task is None and environment is not None and args.thread is None:
         args.task = ""  # a web page says its own task
-    if args.task is not None:
-        args.task = framed(args.task, environment, context)
     if context.rerun_setting() and (args.thread is not None or context.review_plan):
         raise ValueError("--votes and --plan-retries rerun whole tasks: not with --thread or --review")
     if args.thread is None:
-        if not args.task:
+        if not args.task and environment is None:
             raise ValueError("give a task, or --thread ID to resume a thread")
         graph = persistence.with_checkpointer(pipeline(formulation, context), InMemorySaver())
         show_header(args.task, formulation, context)
@@ -48,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with persistence.open_threads(args.db) as saver:
         info = persistence.load_thread(saver, args.thread)
         if info is None:
-            if not args.task:
+            if not args.task and environment is None:
                 raise ValueError(f"there is no thread {args.thread!r} in {args.db}; give a task to start it")
             task = args.task
             persistence.save_thread(saver, args.thread, formulation, task, context)
@@ -69,15 +68,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
 
 
-def framed(task: str, environment: str | None, context: Context) -> str:
-    """Return the task as the run's domain frames it over its environment (SQL: with the schema)."""
+def check_environment(environment: str | None, context: Context) -> None:
+    """Raise ValueError when ``--env`` names an environment the run's domain cannot take."""
     from domains import DOMAINS
 
     domain = DOMAINS[context.domain]
     if environment is not None and not domain.environment_help:
         takers = ", ".join(name for name, d in DOMAINS.items() if d.environment_help)
         raise ValueError(f"the {domain.name} domain runs against no environment (--env is for: {takers})")
-    return domain.frame_task(task, environment)
 
 
 def seeded(environment: str | None, seed: int | None, context: Context) -> str | None:
@@ -104,7 +102,7 @@ def show_header(task: str, formulation: str, context: Context, thread: str | Non
         for name in sorted(EFFORT_SETTINGS)
         if (value := getattr(context, name, None)) not in (None, False, 0, "off", "greedy")
     )
-    say(f"Task: {task}")
+    say(f"Task: {task or '(the environment states it)'}")
     say(
         f"{formulation}{' ' + levers if levers else ''} | planner {context.planner}"
         f" | grounder {context.grounder} | profile {context.profile}"

@@ -70,6 +70,8 @@ def show_update(node: str, update: Any) -> None:
     """Print what an update says that no event does: a step's error, a baseline's one-pass plan."""
     if not isinstance(update, dict):
         return
+    if node == "frame" and update.get("task"):  # the task over its environment, as the agent sees it
+        say(f"[frame]   {shown(update['task'])}")
     if node == "integrate":  # the integrated baseline plans and grounds in one node, without events
         for index, subgoal in enumerate(update.get("subgoals", []), start=1):
             say(f"[plan]    {protocol.render_subgoal(index, subgoal)}")
@@ -201,8 +203,8 @@ def run(
         say(f"Thread {thread_id} has finished.")
         return show_answer(snapshot.values)
     payload: Any = LumosInput(task=task)
-    if environment is not None:  # `lumos run` framed the task over it (cli/run.py)
-        payload |= {"environment": environment, "framed": True}
+    if environment is not None:  # the run's first node frames the task over it (nodes/inputs.frame)
+        payload |= {"environment": environment}
     if snapshot.next:
         step = (snapshot.metadata or {}).get("step", -1) + 1
         say(f"Resuming thread {thread_id} at step {step} ({', '.join(snapshot.next)}).")

@@ -148,11 +148,9 @@ def _sql_prepare(data: Path) -> None:
 
 
 def _sql_example(row: dict[str, Any]) -> Example:
-    from domains.sql import frame_task
-
     return Example(
         id=_ident(row),
-        task=frame_task(str(row["query"]), str(row["db"])),
+        task=str(row["query"]),
         gold=str(row["gold"]),
         environment=str(row["db"]),
         group=str(row["hardness"]),
@@ -206,13 +204,6 @@ def episodes(tasks: list[str], count: int, seed: int = 0) -> list[Example]:
     return examples
 
 
-def _web_frame(example: Example) -> Example:
-    """Open the episode and show the agent its instruction and first page."""
-    from domains.web import frame_task
-
-    return example | {"task": frame_task(example["task"], example.get("environment"))}
-
-
 def _web_release(example: Example) -> None:
     from domains.web import close
 
@@ -239,7 +230,6 @@ class Spec:
         default=lambda data, out, options: {}
     )
     prepare: Callable[[Path], None] = lambda data: None  # set-up before rows are read (a database)
-    frame: Callable[[Example], Example] = lambda example: example  # when its run starts (a browser)
     release: Callable[[Example], None] = lambda example: None  # when its run ends, however it ends
 
     def settings(self, data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +277,6 @@ SPECS: dict[str, Spec] = {
             ("success", "reward", "decayed_reward"),
             lambda row: cast(Example, row),  # rows are episodes already (``episodes``)
             _web_score,
-            frame=_web_frame,
             release=_web_release,
         ),
     )

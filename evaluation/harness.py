@@ -63,8 +63,8 @@ def vote_answers(state: dict[str, Any]) -> list[str | None] | None:
 def input_of(example: Example) -> LumosInput:
     """Return the graph input of an example: its task, and what it runs against when it names one."""
     task = LumosInput(task=example["task"])
-    if "environment" in example:  # the benchmark readers frame such tasks (benchmarks.py)
-        task |= {"environment": example["environment"], "framed": True}
+    if "environment" in example:  # the run's first node frames the task over it
+        task |= {"environment": example["environment"]}
     return task
 
 
@@ -80,7 +80,6 @@ def run_one(
     spec = benchmarks.SPECS[benchmark]
     start = time.perf_counter()
     try:
-        example = spec.frame(example)
         state: dict[str, Any] = dict(
             graph.invoke(
                 input_of(example),
@@ -97,6 +96,7 @@ def run_one(
     prediction = state.get("answer")
     row: dict[str, Any] = {
         **example,
+        "task": state.get("task") or example["task"],  # as the agent saw it: framed over its environment
         "prediction": prediction,
         **benchmarks.score(benchmark, prediction, example),
     }

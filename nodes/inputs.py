@@ -1,7 +1,6 @@
-"""What a run does with its input before any model call: frame the task, refuse what cannot run."""
+"""What a run does with its input before any model call: frame the task once, refuse what cannot run."""
 
-import inspect
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -44,46 +43,28 @@ def invalid_input(state: LumosState, context: Context, domains: Collection[str])
     return None
 
 
-def framing(state: LumosState, context: Context, domains: Mapping[str, Domain]) -> dict[str, Any]:
-    """Return the update that shows the task over its environment (a web page, an SQL schema).
+def frame(state: LumosState, runtime: Runtime[Context], *, domains: Mapping[str, Domain]) -> dict[str, Any]:
+    """Show the task over its environment (a web page, an SQL schema): a run's first node, once.
 
-    Empty when the run needs none: no environment, a domain that frames nothing, or a task already
-    framed (``framed``: the CLI and the benchmark readers frame tasks before the run starts).
+    A domain that runs against an environment frames every task over it (a web episode's page says
+    the task, so its task may be empty); a missing or unopenable environment ends the run here, with
+    the reason. Other domains refuse an environment and pass the task through unchanged.
     """
+    context = context_of(runtime)
     task, environment = state.get("task"), state.get("environment")
-    domain = domains.get(domain_of(state, context))
-    if state.get("framed") or not environment or domain is None or not domain.environment_help:
-        return {}
-    if not isinstance(task, str):
-        return {}  # invalid_input says what is wrong with it
+    domain = domains.get(domain_of(state, context)) if domain_of(state, context) in domains else None
+    if domain is None or not isinstance(task, str):
+        return {}  # the first model node says what is wrong (invalid_input)
+    if not domain.environment_help:
+        if not environment:
+            return {}
+        takers = ", ".join(name for name, d in domains.items() if d.environment_help)
+        return failure(
+            f"the {domain.name} domain runs against no environment (an environment is for: {takers})",
+            {"answer": None},
+        )
     try:
-        shown = domain.frame_task(task, environment)
+        return {"task": domain.frame_task(task, environment)}
     except ValueError as err:
-        return failure(f"cannot open the environment {environment!r}: {err}", {"framed": True})
-    added = shown.removeprefix(task.strip()).strip()
-    if added and task.rstrip().endswith(added):  # a caller framed it already (domain.frame_task)
-        return {"framed": True}
-    return {"task": shown, "framed": True}
-
-
-def framed_first(node: Callable[..., Any], domains: Mapping[str, Domain]) -> Callable[..., Any]:
-    """Return ``node`` run on the framed task: whichever node a run starts with frames it once.
-
-    So a run started with only an environment (a server run: ``{"task": "", "environment":
-    "miniwob/click-button-v1?seed=3"}``) sees the page as a CLI run does.
-    """
-    takes_runtime = "runtime" in inspect.signature(node).parameters
-
-    def run(state: dict[str, Any], runtime: Runtime[Context]) -> Any:
-        update = framing(state, context_of(runtime), domains)  # type: ignore[arg-type]
-        if update.get("error"):
-            return update
-        merged = {**state, **update}
-        result = node(merged, runtime) if takes_runtime else node(merged)
-        return {**update, **result} if isinstance(result, dict) else result
-
-    inner = getattr(node, "func", node)
-    # not functools.wraps: LangGraph reads the signature to inject runtime, and must see this one
-    run.__name__ = run.__qualname__ = getattr(inner, "__name__", "node")
-    run.__doc__ = inner.__doc__
-    return run
+        where = f"cannot open the environment {environment!r}: " if environment else ""
+        return failure(f"{where}{err}", {"answer": None})

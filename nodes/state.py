@@ -35,9 +35,6 @@ class LumosInput(TypedDict):
     domain: NotRequired[str]
     # what the task runs against, when its domain needs one: for SQL the database's name
     environment: NotRequired[str]
-    # the task already shows its environment (the CLI and benchmark readers frame it); else the
-    # run's first node frames it (nodes/inputs.framing), so a server run may give the environment alone
-    framed: NotRequired[bool]
     # a step-by-step solution to plan under (plan_reasoning "steps"): given, the reasoner is not
     # asked; otherwise the planning module writes it (cross-checking reruns keep the greedy one's)
     reasoning: NotRequired[str]

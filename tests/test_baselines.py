@@ -140,7 +140,8 @@ def test_integrated_graph_topology():
     mermaid = baselines.build_integrated(models=ScriptedModels(scripted(), scripted()), tools=TOOLS)
     text = mermaid.compile().get_graph().draw_mermaid(with_styles=False)
     for edge in (
-        "__start__ --> integrate;",
+        "__start__ --> frame;",
+        "frame -.-> integrate;",
         "integrate -.-> execute;",
         "integrate -.-> answer;",
         "execute --> answer;",

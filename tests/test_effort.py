@@ -96,7 +96,7 @@ def test_the_lumos_graph_runs_the_configuration_its_context_asks_for_as_a_subgra
     context = {"effort": "fast", "planner": effort.SMALL, "grounder": effort.SMALL}  # the server passes JSON
     chunks = list(graph.stream({"task": TASK}, context=context, stream_mode="updates", subgraphs=True))
     inner = [next(iter(update)) for namespace, update in chunks if namespace]
-    assert inner[:3] == ["plan", "ground", "execute"] and inner[-1] == "answer"
+    assert inner[:4] == ["frame", "plan", "ground", "execute"] and inner[-1] == "answer"
     final = chunks[-1][1]["agent"]
     assert final["answer"] == "72" and final["error"] is None
 

@@ -188,7 +188,7 @@ def test_graphs_are_runnables_batch_stream_async():
         next(iter(chunk))
         for chunk in fresh().stream({"task": "2+3?"}, context=context, stream_mode="updates")
     ]
-    assert nodes == ["plan", "ground", "execute", "plan", "answer"]
+    assert nodes == ["frame", "plan", "ground", "execute", "plan", "answer"]
     assert asyncio.run(fresh().ainvoke({"task": "2+3?"}, context=context))["answer"] == "5"
     onetime_graph = onetime.build(
         models=ScriptedModels(
@@ -224,9 +224,10 @@ def test_review_is_the_only_way_into_grounding_besides_plan():
 
 
 def test_lumos_o_opens_with_the_solve_node_that_steps_reasoning_needs():
-    """A run with plan_reasoning steps starts at ``solve``; every other run at ``plan``."""
+    """A run with plan_reasoning steps starts at ``solve``; every other run at ``plan``; each after ``frame``."""
     edges = {(e.source, e.target) for e in onetime.graph.get_graph().edges}
-    assert {("__start__", "solve"), ("__start__", "plan"), ("solve", "plan"), ("solve", "answer")} <= edges
+    assert {("__start__", "frame"), ("frame", "solve"), ("frame", "plan"), ("solve", "plan")} <= edges
+    assert ("solve", "answer") in edges and ("frame", "answer") in edges  # failed framing ends the run
 
 
 def test_lumos_o_grounds_again_only_while_an_interactive_plan_has_subgoals_left():

@@ -109,7 +109,7 @@ def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(thread_db, mon
     code = cli.main(["run", "--thread", "t1", "--db", db])  # no task: the thread remembers it
     out = capsys.readouterr().out
     assert code == 0, out
-    assert f"Task: {TASK}" in out and "Resuming thread t1 at step 6 (execute)." in out
+    assert f"Task: {TASK}" in out and "Resuming thread t1 at step 7 (execute)." in out
     assert "[execute] R2 = Calculator(48 + R1) -> 72" in out and "Answer: 72" in out
     with persistence.open_threads(db) as saver:
         info = persistence.load_thread(saver, "t1")
@@ -118,10 +118,10 @@ def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(thread_db, mon
     assert cli.main(["history", "--thread", "t1", "--db", db]) == 0
     history = capsys.readouterr().out.splitlines()
     steps = [line.split()[2] for line in history if line.startswith("step")]
-    assert steps == ["input", "plan", "ground", "execute", "plan", "ground", "execute", "plan", "answer"]
-    assert "step 1   plan     Subgoal 1: Clips in May." in history
-    assert "step 6   execute  R2 = Calculator(48 + R1) -> 72" in history
-    assert history[-2:] == ["step 8   answer   Answer: 72", "finished"]
+    assert steps == ["input", "frame", "plan", "ground", "execute", "plan", "ground", "execute", "plan", "answer"]
+    assert "step 1   frame    (no change)" in history and "step 2   plan     Subgoal 1: Clips in May." in history
+    assert "step 7   execute  R2 = Calculator(48 + R1) -> 72" in history
+    assert history[-2:] == ["step 9   answer   Answer: 72", "finished"]
 
     assert cli.main(["history", "--db", db]) == 0
     assert "t1  onetime" in capsys.readouterr().out

@@ -144,4 +144,4 @@ def test_cli_review_without_a_reviewer_pauses_a_thread_that_resumes_later(tmp_pa
     monkeypatch.setattr("sys.stdin", io.StringIO("a\n"))
     assert cli.main(["run", "--thread", "t", "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "Resuming thread t at step 2 (review)." in out and "Answer: 72" in out
+    assert "Resuming thread t at step 3 (review)." in out and "Answer: 72" in out

@@ -194,7 +194,7 @@ def test_a_web_run_given_only_its_environment_sees_the_page_and_acts_on_it(clien
         context={"domain": "web"},
     )
     assert final["error"] is None and final["answer"].startswith("raw reward 1, reward ")
-    assert final["framed"] and final["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text")
+    assert final["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text")
     bad = client.runs.wait(
         None, "scripted_web", input={"task": "", "environment": "click-button"}, context={"domain": "web"}
     )

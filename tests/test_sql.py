@@ -186,12 +186,11 @@ def test_reward_matches_intercodes_get_reward_by_hand(agent, gold, expected):
 
 
 def sql_input(tiny: Path, question: str = "How many singers are older than 40?") -> dict[str, str]:
-    path = str(tiny / "concert_singer.sqlite")
-    return {"task": domain.frame_task(question, path), "domain": "sql", "environment": path}
+    return {"task": question, "domain": "sql", "environment": str(tiny / "concert_singer.sqlite")}
 
 
 def test_the_task_text_lists_the_tables_and_columns(tiny):
-    assert sql_input(tiny)["task"] == (
+    assert domain.frame_task(sql_input(tiny)["task"], sql_input(tiny)["environment"]) == (
         "How many singers are older than 40?\nThe database concert_singer has the tables "
         "singer(Singer_ID, Name, Country, Age, Net_Worth); concert(concert_ID, Singer_ID, Year)."
     )
@@ -200,7 +199,9 @@ def test_the_task_text_lists_the_tables_and_columns(tiny):
 def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypatch, capsys):
     planner = scripted("Subgoal 1: Find who is older than 40.")
     grounder = scripted("R1 = SELECT Name FROM singer WHERE Age > 40 ORDER BY Age")
-    serve_graphs(monkeypatch, onetime.build(models=ScriptedModels(planner, grounder)).compile())
+    graphs = [onetime.build(models=ScriptedModels(planner, grounder)).compile()]
+    graphs += [onetime.build(models=ScriptedModels(scripted(), scripted())).compile() for _ in range(2)]
+    serve_graphs(monkeypatch, *graphs)
     argv = ["run", "--domain", "sql", "--formulation", "onetime", "Who is older than 40?"]
     assert cli.main([*argv, "--env", str(tiny / "concert_singer.sqlite")]) == 0
     out = capsys.readouterr().out
@@ -208,10 +209,11 @@ def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypat
     assert (
         "The database concert_singer has the tables singer(Singer_ID, Name" in planner.prompts[0][-1].content
     )
-    assert cli.main([*argv, "--env", str(tiny / "missing.sqlite")]) == 2
-    assert "no database" in capsys.readouterr().err
-    assert cli.main(argv) == 2  # no database named
-    assert "an SQL task needs its database" in capsys.readouterr().err
+    # the run's first node opens the database: a missing one ends the run there, before any model call
+    assert cli.main([*argv, "--env", str(tiny / "missing.sqlite")]) == 1
+    assert "No answer: cannot open the environment" in capsys.readouterr().out
+    assert cli.main(argv) == 1  # no database named
+    assert "an SQL task needs its database" in capsys.readouterr().out
     assert cli.main(["run", "--env", "concert_singer", "What is 1 + 1?"]) == 2
     assert "the maths domain runs against no environment (--env is for: sql, web)" in capsys.readouterr().err
 
@@ -229,11 +231,13 @@ def test_statement_actions_parse_whole_and_clauses_substitute():
     assert domain.substitute_clauses("SELECT R1 FROM t WHERE R2", memory) == "SELECT R1 FROM t WHERE Age > 40"
 
 
-def test_a_task_framed_by_its_caller_is_not_framed_again(tiny):
-    models = ScriptedModels(scripted("Subgoal 1: Count."), scripted("R1 = SELECT count(*) FROM singer"))
+def test_the_task_is_framed_once_however_many_nodes_the_run_visits(tiny):
+    planner = scripted("Subgoal 1: Count.", "Yes, I will stop planning.")
+    models = ScriptedModels(planner, scripted("R1 = SELECT count(*) FROM singer"))
     given = sql_input(tiny)
-    state = onetime.build(models=models).compile().invoke(given, context=Context(domain="sql"))
-    assert state["task"] == given["task"] and state["framed"] and state["error"] is None
+    state = iterative.build(models=models).compile().invoke(given, context=Context(domain="sql"))
+    assert state["task"] == domain.frame_task(given["task"], given["environment"]) and state["error"] is None
+    assert all(prompt[-1].content.count("The database concert_singer") <= 1 for prompt in planner.prompts)
 
 
 def test_lumos_i_sees_an_sql_error_and_fixes_its_query(tiny):
@@ -296,7 +300,7 @@ def test_a_run_given_an_unframed_question_and_its_database_is_shown_the_schema(t
             context=Context(domain="sql"),
         )
     )
-    assert state["framed"] and state["task"].startswith("How many singers?\nThe database concert_singer has")
+    assert state["task"].startswith("How many singers?\nThe database concert_singer has")
     assert state["task"].count("The database") == 1
     assert "singer(" in models.by_role["planner"].prompts[0][-1].content
     assert state["answer"] == "SELECT count(*) FROM singer" and state["error"] is None
@@ -393,7 +397,8 @@ def test_intercode_rows_become_examples_with_their_database_and_hardness(tmp_pat
     first = examples[0]
     assert first["environment"] == "world_1" and first["group"] == "medium"
     assert first["task"].startswith("What is the average GNP and total population in all nations whose")
-    assert "country(Code, Name, Continent, Region, SurfaceArea" in first["task"]
+    # the run's first node frames the question over its database's schema
+    assert "country(Code, Name, Continent, Region, SurfaceArea" in domain.frame_task(first["task"], "world_1")
     assert benchmarks.score("intercode-sql", first["gold"], first) == {"reward": 1.0, "correct": True}
     assert benchmarks.score("intercode-sql", "SELECT nonsense", first) == {"reward": 0.0, "correct": False}
 

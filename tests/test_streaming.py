@@ -65,7 +65,8 @@ def test_onetime_results_arrive_one_by_one_before_the_execute_step_ends():
     parts = list(onetime_graph().stream({"task": TASK}, context=Context(), stream_mode=["custom", "updates"]))
     kinds = [chunk["type"] if mode == "custom" else next(iter(chunk)) for mode, chunk in parts]
     assert kinds == [
-        "subgoal", "subgoal", "plan", "action", "action", "ground", "result", "result", "execute", "answer", "answer",
+        "frame", "subgoal", "subgoal", "plan", "action", "action", "ground", "result", "result", "execute", "answer",
+        "answer",
     ]  # fmt: skip
     assert [c["subgoal"] for m, c in parts if m == "custom" and c["type"] == "result"] == [0, 0]
 

@@ -138,14 +138,21 @@ def test_a_killed_agent_leaves_no_browser_behind(tmp_path):
 
 
 def web_input(environment: str) -> dict[str, str]:
-    return {"task": web_domain.frame_task("", environment), "domain": "web", "environment": environment}
+    """A server caller's input: the episode alone; the run's first node frames its page."""
+    return {"task": "", "domain": "web", "environment": environment}
+
+
+def page_task(environment: str) -> str:
+    """The task as the agent sees it: the page's instruction, then the page."""
+    return web_domain.frame_task("", environment)
 
 
 def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser():
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
     fields = dict(web_domain.session(environment).episode.page.fields)
-    assert task["task"].startswith('Enter the username "') and "[7] input_text id=username" in task["task"]
+    framed = page_task(environment)
+    assert framed.startswith('Enter the username "') and "[7] input_text id=username" in framed
     planner = scripted(
         "Subgoal 1: Type the username.",
         "Subgoal 2: Type the password.",
@@ -261,7 +268,7 @@ def test_the_baselines_act_step_by_step_on_the_page_each_step_leaves(style):
     assert state["subgoals"] == (subgoals if style == "integrated" else [])
     # each call saw the page the previous step left, and the grammar admits what was written
     assert f'value="{fields["username"]}"' in model.prompts[1][-1].content
-    step_state = {"task": task["task"], "actions": state["actions"][:1], "subgoal_results": ["x"]}
+    step_state = {"task": page_task(environment), "actions": state["actions"][:1], "subgoal_results": ["x"]}
     gbnf = step.step_grammar(step_state, Context(domain="web"), web_domain.DOMAIN, style)
     assert Grammar(gbnf).accepts(lines[1]) and Grammar(gbnf).accepts("Yes, I will stop planning.")
     assert not Grammar(gbnf).accepts(lines[1].replace("TYPE(10", "TYPE(99"))
@@ -270,7 +277,7 @@ def test_the_baselines_act_step_by_step_on_the_page_each_step_leaves(style):
 def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar_refuses():
     environment = "miniwob/click-button-v1?seed=4"
     task = web_input(environment)
-    grammar_text = web_domain.ground(web_domain.ACTIONS, assigned=0, state={"task": task["task"]})
+    grammar_text = web_domain.ground(web_domain.ACTIONS, assigned=0, state={"task": page_task(environment)})
     assert Grammar(grammar_text).accepts("R1 = CLICK(6)") and not Grammar(grammar_text).accepts(
         "R1 = CLICK(99)"
     )
@@ -342,20 +349,22 @@ def test_lumos_run_acts_on_the_page_its_env_and_seed_name_and_saves_a_screenshot
 ):
     planner = scripted("Subgoal 1: Focus into the textbox.", "Yes, I will stop planning.")
     grounder = scripted("R1 = CLICK(4)")
-    serve_graphs(monkeypatch, iterative.build(models=ScriptedModels(planner, grounder)).compile())
+    graphs = [iterative.build(models=ScriptedModels(planner, grounder)).compile()]
+    graphs += [iterative.build(models=ScriptedModels(scripted(), scripted())).compile()]
+    serve_graphs(monkeypatch, *graphs)
     shots = tmp_path / "shots"
     command = ["run", "--domain", "web", "--env", "miniwob/focus-text-v1", "--seed", "100"]
     assert cli.main([*command, "--screenshots", str(shots)]) == 0
     out = capsys.readouterr().out
-    assert "Task: Focus into the textbox." in out and "[4] input_text id=tt" in out
+    assert "[frame]   Focus into the textbox." in out and "[4] input_text id=tt" in out
     assert "The episode ended: raw reward 1" in out and "Answer: raw reward 1, reward" in out
     # the page it started on and the one its action left, linked from the action's observation
     pngs = sorted((shots / "focus-text-v1-seed100").iterdir())
     assert [p.name for p in pngs] == ["00.png", "01.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in pngs)
     assert f"(screenshot {pngs[1]})" in out
-    assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 2
-    assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().err
+    assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 1  # the run's first node refuses it
+    assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().out
     assert cli.main(["run", "--domain", "web", "--env", "miniwob/focus-text-v1?seed=4", "--seed", "5"]) == 2
     assert "names seed 4, and --seed 5 another" in capsys.readouterr().err
     assert cli.main(["run", "--seed", "5", "What is 2 + 2?"]) == 2
@@ -403,7 +412,7 @@ def test_lumos_i_on_a_real_model_acts_only_on_elements_of_the_page(small_model_p
     context = Context(domain="web", planner=spec, grounder=spec, max_subgoals=3)
     state = iterative.graph.invoke(task, context=context)
     assert state["actions"] and state["stop_reason"] in ("environment", "planner", "max_subgoals", "error")
-    on_page = {int(ref) for ref in re.findall(r"^\[(\d+)\]", task["task"], re.M)}
+    on_page = {int(ref) for ref in re.findall(r"^\[(\d+)\]", page_task(environment), re.M)}
     for action in state["actions"]:
         assert action["name"] in web_domain.ACTIONS
         assert int(action["args"].split(",")[0]) in on_page or not action["ok"]
