@@ -118,8 +118,21 @@ def test_cli_thread_survives_ctrl_c_resumes_and_lists_its_history(thread_db, mon
     assert cli.main(["history", "--thread", "t1", "--db", db]) == 0
     history = capsys.readouterr().out.splitlines()
     steps = [line.split()[2] for line in history if line.startswith("step")]
-    assert steps == ["input", "frame", "plan", "ground", "execute", "plan", "ground", "execute", "plan", "answer"]
-    assert "step 1   frame    (no change)" in history and "step 2   plan     Subgoal 1: Clips in May." in history
+    assert steps == [
+        "input",
+        "frame",
+        "plan",
+        "ground",
+        "execute",
+        "plan",
+        "ground",
+        "execute",
+        "plan",
+        "answer",
+    ]
+    assert (
+        "step 1   frame    (no change)" in history and "step 2   plan     Subgoal 1: Clips in May." in history
+    )
     assert "step 7   execute  R2 = Calculator(48 + R1) -> 72" in history
     assert history[-2:] == ["step 9   answer   Answer: 72", "finished"]
 

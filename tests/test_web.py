@@ -363,7 +363,9 @@ def test_lumos_run_acts_on_the_page_its_env_and_seed_name_and_saves_a_screenshot
     assert [p.name for p in pngs] == ["00.png", "01.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in pngs)
     assert f"(screenshot {pngs[1]})" in out
-    assert cli.main(["run", "--domain", "web", "--env", "click-button"]) == 1  # the run's first node refuses it
+    assert (
+        cli.main(["run", "--domain", "web", "--env", "click-button"]) == 1
+    )  # the run's first node refuses it
     assert "miniwob/<task>-v1?seed=<n>" in capsys.readouterr().out
     assert cli.main(["run", "--domain", "web", "--env", "miniwob/focus-text-v1?seed=4", "--seed", "5"]) == 2
     assert "names seed 4, and --seed 5 another" in capsys.readouterr().err
