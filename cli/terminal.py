@@ -172,6 +172,9 @@ def answer_origin(values: Mapping[str, Any]) -> str:
         seen = action["observation"].strip()
         if action["ok"] and (seen == answer or (" " in answer and answer in seen)):
             return f"executed: {protocol.render_action(action)}"
+        head = action["args"].split(None, 1)[0].upper() if action["args"].strip() else ""
+        if action["ok"] and not action["name"] and head in ("SELECT", "WITH"):  # SQL: the query's rows
+            return f"the rows of: {protocol.render_action(action)}"
     if values.get("actions"):
         return "read from the executed actions"
     return "the model's reply: no action ran"

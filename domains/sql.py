@@ -139,11 +139,38 @@ def final_query(state: LumosState) -> str | None:
 
 
 def answer(state: LumosState, context: Context, models: ModelProvider, formulation: Formulation) -> Outcome:
-    """Return the run's answer: its last query that ran (its rows are what InterCode scores)."""
+    """Return the run's answer: the rows of its last query that ran (InterCode scores that query)."""
     query = final_query(state)
     if query is None:
         return None, "no SELECT query ran without error, so there is no answer"
-    return query, None
+    try:
+        database = sqltool.Database(database_path(state.get("environment")), timeout_s=context.tool_timeout_s)
+        try:
+            return result_text(*database.run(query, MAX_ANSWER_ROWS)), None
+        finally:
+            database.close()
+    except (ToolError, ValueError) as err:
+        return None, f"the final query {query!r} no longer runs: {err}"
+
+
+MAX_ANSWER_ROWS = 20
+
+
+def result_text(columns: list[str], rows: list[tuple[object, ...]], more: bool) -> str:
+    """Return a query's result as a person reads it: one value alone (``47.5``), else its rows, one a line."""
+    if len(rows) == 1 and len(rows[0]) == 1 and not more:
+        return str(rows[0][0])
+    if not rows:
+        return f"no rows (columns {', '.join(columns)})"
+    lines = [" | ".join(columns), *(" | ".join(str(value) for value in row) for row in rows)]
+    return "\n".join(lines) + (f"\n(first {len(rows)} rows; the query returned more)" if more else "")
+
+
+def scored_query(state: dict[str, object]) -> str | None:
+    """Return the query a run is scored by: its final query, or a baseline's answer (a query it wrote)."""
+    query = final_query(state)  # type: ignore[arg-type]
+    answer = state.get("answer")
+    return query if query is not None else (answer if isinstance(answer, str) else None)
 
 
 def read_baseline(text: str, style: str) -> str | None:

@@ -157,6 +157,12 @@ def _sql_example(row: dict[str, Any]) -> Example:
     )
 
 
+def _sql_predicted(state: dict[str, Any]) -> str | None:
+    from domains.sql import scored_query
+
+    return scored_query(state)
+
+
 def _sql_score(prediction: str | None, example: Example) -> dict[str, Any]:
     from domains.sql import database_path
     from tools import sql
@@ -231,6 +237,8 @@ class Spec:
     )
     prepare: Callable[[Path], None] = lambda data: None  # set-up before rows are read (a database)
     release: Callable[[Example], None] = lambda example: None  # when its run ends, however it ends
+    # what a run's final state is scored by: its answer, or (SQL) the query that gave it
+    predicted: Callable[[dict[str, Any]], str | None] = lambda state: state.get("answer")
 
     def settings(self, data: Path, out_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
         """Return the run settings this benchmark sets: its domain, and what its rules imply."""
@@ -270,7 +278,15 @@ SPECS: dict[str, Spec] = {
             _qa_score,
             _hotpot_settings,
         ),
-        Spec("intercode-sql", "sql", ("success", "reward"), _sql_example, _sql_score, prepare=_sql_prepare),
+        Spec(
+            "intercode-sql",
+            "sql",
+            ("success", "reward"),
+            _sql_example,
+            _sql_score,
+            prepare=_sql_prepare,
+            predicted=_sql_predicted,
+        ),
         Spec(
             "miniwob",
             "web",

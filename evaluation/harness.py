@@ -93,11 +93,12 @@ def run_one(
     finally:
         spec.release(example)
     seconds = time.perf_counter() - start
-    prediction = state.get("answer")
+    prediction = spec.predicted(state)
     row: dict[str, Any] = {
         **example,
         "task": state.get("task") or example["task"],  # as the agent saw it: framed over its environment
         "prediction": prediction,
+        **({"answer": state.get("answer")} if state.get("answer") != prediction else {}),
         **benchmarks.score(benchmark, prediction, example),
     }
     if judge is not None:

@@ -185,6 +185,10 @@ def test_reward_matches_intercodes_get_reward_by_hand(agent, gold, expected):
 # --- the domain through the graphs --------------------------------------------------------------
 
 
+def sql_domain_scored(state: dict[str, object]) -> str | None:
+    return domain.scored_query(state)
+
+
 def sql_input(tiny: Path, question: str = "How many singers are older than 40?") -> dict[str, str]:
     return {"task": question, "domain": "sql", "environment": str(tiny / "concert_singer.sqlite")}
 
@@ -205,7 +209,8 @@ def test_lumos_run_frames_the_question_with_its_databases_schema(tiny, monkeypat
     argv = ["run", "--domain", "sql", "--formulation", "onetime", "Who is older than 40?"]
     assert cli.main([*argv, "--env", str(tiny / "concert_singer.sqlite")]) == 0
     out = capsys.readouterr().out
-    assert "Answer: SELECT Name FROM singer WHERE Age > 40 ORDER BY Age" in out
+    # the answer is the query's rows, and the query is shown beside it
+    assert 'Answer: Name\nO\'Brien, "Jr"\nJoe Sharp  (the rows of: R1 = SELECT Name FROM singer' in out
     assert (
         "The database concert_singer has the tables singer(Singer_ID, Name" in planner.prompts[0][-1].content
     )
@@ -253,7 +258,8 @@ def test_lumos_i_sees_an_sql_error_and_fixes_its_query(tiny):
     state = graph.invoke(sql_input(tiny), context=Context(domain="sql"))
     assert state["actions"][0]["observation"] == "Error: statement failed: no such column: Years"
     assert "no such column: Years" in planner.prompts[1][-1].content  # the planner was told
-    assert state["answer"] == "SELECT count(*) FROM singer WHERE Age > 40" and state["error"] is None
+    assert state["answer"] == "2" and state["error"] is None
+    assert sql_domain_scored(state) == "SELECT count(*) FROM singer WHERE Age > 40"
     assert "rows (1): [(2,)]" in state["memory"]["R2"]
 
 
@@ -266,7 +272,8 @@ def test_lumos_o_grounds_every_statement_at_once_and_answers_with_the_last_query
     )
     graph = onetime.build(models=ScriptedModels(planner, grounder)).compile()
     state = graph.invoke(sql_input(tiny, "Who is older than 40?"), context=Context(domain="sql"))
-    assert state["answer"] == "SELECT Name FROM singer WHERE Age > 40 ORDER BY Age"
+    assert state["answer"] == 'Name\nO\'Brien, "Jr"\nJoe Sharp'
+    assert sql_domain_scored(state) == "SELECT Name FROM singer WHERE Age > 40 ORDER BY Age"
     assert state["memory"]["R3"] == "Columns: Name; rows (2): [('O\\'Brien, \"Jr\"',), ('Joe Sharp',)]"
     ground_prompt = grounder.prompts[0][-1].content
     assert ground_prompt.startswith(domain.GROUND_PREFIX_SQL) and "Subgoals to be grounded:" in ground_prompt
@@ -303,7 +310,7 @@ def test_a_run_given_an_unframed_question_and_its_database_is_shown_the_schema(t
     assert state["task"].startswith("How many singers?\nThe database concert_singer has")
     assert state["task"].count("The database") == 1
     assert "singer(" in models.by_role["planner"].prompts[0][-1].content
-    assert state["answer"] == "SELECT count(*) FROM singer" and state["error"] is None
+    assert state["answer"] == "4" and state["error"] is None
 
 
 def test_the_grounder_grammar_admits_numbered_statements_only():
@@ -375,6 +382,8 @@ def test_the_harness_scores_sql_by_reward_and_breaks_success_down_by_hardness(ti
     out = tmp_path / "trace.jsonl"
     rows = list(harness.run(graph, examples, Context(domain="sql"), out, benchmark="intercode-sql"))
     assert [(r["id"], r["reward"], r["correct"]) for r in rows] == [("a", 1.0, True), ("b", -1.0, False)]
+    # InterCode scores the query; the run's answer (its rows) is kept beside it
+    assert (rows[0]["prediction"], rows[0]["answer"]) == ("SELECT count(*) FROM singer", "4")
     summary = harness.summarize(out, "intercode-sql", "onetime")
     assert summary["metrics"] == {"success": 0.5, "reward": 0.0}
     scored = {
