@@ -58,7 +58,7 @@ def task_text(question: str, database: str, tables: Mapping[str, list[str]]) -> 
     return f"{question.strip()}\nThe database {database} has the tables {schema}."
 
 
-def frame_task(question: str, environment: str | None) -> str:
+def frame_task(question: str, environment: str | None, run_key: str = "") -> str:
     """Return the task for a question over the environment's database: the question and its schema."""
     path = database_path(environment)
     try:

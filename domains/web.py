@@ -81,34 +81,39 @@ class Session:
     applied: list[tuple[str, str]] = field(default_factory=list)
 
 
-_SESSIONS: dict[str, Session] = {}  # one open episode per environment in this process
+# the open episodes of this process, one per (run, environment): two runs of the same task and
+# seed each get their own browser (LumosState.run_key; "" for callers outside a run)
+_SESSIONS: dict[tuple[str, str], Session] = {}
 
 
-def session(environment: str | None) -> Session:
-    """Return the open episode of an environment, opening (resetting) it when there is none."""
+def session(environment: str | None, run_key: str = "") -> Session:
+    """Return a run's open episode of an environment, opening (resetting) it when there is none."""
     task, seed = parse_environment(environment)
-    key = f"{task}?seed={seed}"
+    key = (run_key, f"{task}?seed={seed}")
     if key not in _SESSIONS:
         episode = webtool.Episode(task, seed)
         try:
             episode.open()
         except webtool.WebError as err:
             raise ValueError(str(err)) from None
-        _SESSIONS[key] = Session(episode, key)
+        _SESSIONS[key] = Session(episode, key[1])
     return _SESSIONS[key]
 
 
-def close(environment: str | None) -> webtool.Page | None:
-    """Close an environment's episode; return its last page (None when none was open)."""
+def close(environment: str | None, run_key: str | None = None) -> webtool.Page | None:
+    """Close a run's episode of an environment (every run's if ``run_key`` is None); return its last page."""
     try:
         task, seed = parse_environment(environment)
     except ValueError:
         return None
-    opened = _SESSIONS.pop(f"{task}?seed={seed}", None)
-    if opened is None:
-        return None
-    opened.episode.close()
-    return opened.episode.page
+    name = f"{task}?seed={seed}"
+    keys = [key for key in _SESSIONS if key[1] == name and run_key in (None, key[0])]
+    pages = []
+    for key in keys:
+        opened = _SESSIONS.pop(key)
+        opened.episode.close()
+        pages.append(opened.episode.page)
+    return pages[-1] if pages else None
 
 
 @atexit.register
@@ -200,15 +205,15 @@ def toolbox(models: ModelProvider, context: Context, state: LumosState | None = 
     """Return the web actions over the run's episode, caught up with what the run executed."""
     if state is None:
         raise ValueError("the web tools act on a run's episode: they need the run's state")
-    opened = catch_up(session(state.get("environment")), history(state))
+    opened = catch_up(session(state.get("environment"), state.get("run_key", "")), history(state))
     if context.screenshots is not None and not opened.applied:
         save_shot(opened, context.screenshots)  # the page the run starts on
     return {name: WebAction(opened, name, context.screenshots) for name in sorted(ACTIONS)}
 
 
-def frame_task(task: str, environment: str | None) -> str:
+def frame_task(task: str, environment: str | None, run_key: str = "") -> str:
     """Return the task as the agent sees it: the page's instruction (or ``task``), then the page."""
-    page = session(environment).episode.page
+    page = session(environment, run_key).episode.page
     assert page is not None  # an open episode has a page
     return f"{task.strip() or page.utterance}\n{outcome(page)}"
 
@@ -222,7 +227,7 @@ def answer(state: LumosState, context: Context, models: ModelProvider, formulati
     The state is what counts: a run resumed after the browser went (a killed process) still has
     the observation of the action that ended the episode.
     """
-    page = close(state.get("environment"))
+    page = close(state.get("environment"), state.get("run_key", ""))
     for action in reversed(state.get("actions", [])):
         if action["name"] in ACTIONS and action["ok"] and (found := _REWARD.search(action["observation"])):
             if action["observation"].startswith(ENDED):

@@ -40,10 +40,12 @@ Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None
 ToolboxFactory = Callable[[ModelProvider, Context, LumosState], Toolbox]
 AnswerRule = Callable[[LumosState, Context, ModelProvider, Formulation], Outcome]
 GroundGrammar = Callable[..., str]  # (actions, *, assigned, max_actions, state, profile) -> GBNF
-TaskFraming = Callable[[str, str | None], str]  # (task, environment) -> the task as the agent sees it
+# (task, environment, run key) -> the task as the agent sees it; a domain whose environment is live
+# (a browser) opens it for that run alone (LumosState.run_key)
+TaskFraming = Callable[[str, str | None, str], str]
 
 
-def as_given(task: str, environment: str | None) -> str:
+def as_given(task: str, environment: str | None, run_key: str = "") -> str:
     """Return the task unchanged: a domain whose tasks need no framing."""
     return task
 

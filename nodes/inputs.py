@@ -1,8 +1,10 @@
 """What a run does with its input before any model call: frame the task once, refuse what cannot run."""
 
+import uuid
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from langgraph.config import get_config
 from langgraph.runtime import Runtime
 
 from nodes.context import Context, context_of, domain_of
@@ -52,6 +54,7 @@ def frame(state: LumosState, runtime: Runtime[Context], *, domains: Mapping[str,
     """
     context = context_of(runtime)
     task, environment = state.get("task"), state.get("environment")
+    run_key = state.get("run_key") or own_key()
     domain = domains.get(domain_of(state, context)) if domain_of(state, context) in domains else None
     if domain is None or not isinstance(task, str):
         return {}  # the first model node says what is wrong (invalid_input)
@@ -64,7 +67,16 @@ def frame(state: LumosState, runtime: Runtime[Context], *, domains: Mapping[str,
             {"answer": None},
         )
     try:
-        return {"task": domain.frame_task(task, environment)}
+        return {"task": domain.frame_task(task, environment, run_key), "run_key": run_key}
     except ValueError as err:
         where = f"cannot open the environment {environment!r}: " if environment else ""
         return failure(f"{where}{err}", {"answer": None})
+
+
+def own_key() -> str:
+    """Return the key of the run in progress: its thread and namespace (stable on resume), else a new one."""
+    configurable = get_config().get("configurable", {})
+    thread = configurable.get("thread_id")
+    if thread is None:
+        return uuid.uuid4().hex
+    return f"{thread}|{configurable.get('checkpoint_ns', '')}"

@@ -35,6 +35,8 @@ class LumosInput(TypedDict):
     domain: NotRequired[str]
     # what the task runs against, when its domain needs one: for SQL the database's name
     environment: NotRequired[str]
+    # which run holds the environment's live resources (a browser): its thread, else one made at frame
+    run_key: NotRequired[str]
     # a step-by-step solution to plan under (plan_reasoning "steps"): given, the reasoner is not
     # asked; otherwise the planning module writes it (cross-checking reruns keep the greedy one's)
     reasoning: NotRequired[str]

@@ -13,6 +13,7 @@ import pytest
 from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from gbnf import Grammar
+from langgraph.types import Command
 
 import cli
 from domains import web as web_domain
@@ -143,14 +144,25 @@ def web_input(environment: str) -> dict[str, str]:
 
 
 def page_task(environment: str) -> str:
-    """The task as the agent sees it: the page's instruction, then the page."""
-    return web_domain.frame_task("", environment)
+    """The task as the agent sees it: the page's instruction, then the page (of an episode of its own)."""
+    try:
+        return web_domain.frame_task("", environment, "peek")
+    finally:
+        web_domain.close(environment, "peek")
+
+
+def first_page(environment: str) -> web.Page:
+    """The page an episode starts on, read from an episode of its own (the runs open theirs)."""
+    page = web_domain.session(environment, "peek").episode.page
+    web_domain.close(environment, "peek")
+    assert page is not None
+    return page
 
 
 def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser():
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
-    fields = dict(web_domain.session(environment).episode.page.fields)
+    fields = dict(first_page(environment).fields)
     framed = page_task(environment)
     assert framed.startswith('Enter the username "') and "[7] input_text id=username" in framed
     planner = scripted(
@@ -174,7 +186,7 @@ def test_lumos_i_solves_login_user_through_the_real_graph_and_closes_the_browser
 def test_the_lumos_profile_speaks_lumos_web_protocol_and_its_queries_pick_the_elements():
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
-    fields = dict(web_domain.session(environment).episode.page.fields)
+    fields = dict(first_page(environment).fields)
     planner = scripted(
         "Subgoal 1: Type the username.",
         "No, I will keep planning. Subgoal 2: Type the password.",
@@ -203,7 +215,7 @@ def test_the_lumos_profile_speaks_lumos_web_protocol_and_its_queries_pick_the_el
 def test_lumos_i_stops_when_the_episode_ends_and_acts_no_further():
     environment = "miniwob/click-button-v1?seed=4"
     task = web_input(environment)
-    page = web_domain.session(environment).episode.page
+    page = first_page(environment)
     button = find(page, "button", dict(page.fields)["target"])
     # the planner would go on and the grounder wrote a second click: neither is reached
     planner = scripted("Subgoal 1: Click the button.", "Subgoal 2: Click it again.")
@@ -218,7 +230,7 @@ def test_lumos_i_stops_when_the_episode_ends_and_acts_no_further():
 def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
-    fields = dict(web_domain.session(environment).episode.page.fields)
+    fields = dict(first_page(environment).fields)
     planner = scripted(
         "Subgoal 1: Type the username.; Subgoal 2: Type the password.; Subgoal 3: Press login."
     )
@@ -240,7 +252,7 @@ def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
 def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
     environment = "miniwob/enter-text-v1?seed=3"
     task = web_input(environment)
-    box = find(web_domain.session(environment).episode.page, "input_text")
+    box = find(first_page(environment), "input_text")
     planner = scripted("Subgoal 1: Type the text.")
     graph = onetime.build(models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))).compile()
     state = graph.invoke(task, context=Context(domain="web"))
@@ -252,7 +264,7 @@ def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
 def test_the_baselines_act_step_by_step_on_the_page_each_step_leaves(style):
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
-    fields = dict(web_domain.session(environment).episode.page.fields)
+    fields = dict(first_page(environment).fields)
     lines = [f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"]
     subgoals = ["Type the username.", "Type the password.", "Press login."]
     if style == "integrated":
@@ -289,6 +301,34 @@ def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar
     assert state["answer"] is None and "stopped before the episode ended" in state["error"]
 
 
+def test_two_runs_of_the_same_episode_each_act_on_a_browser_of_their_own(monkeypatch):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    environment = "miniwob/focus-text-v1?seed=100"
+    opened, acted = [], []
+    real_open, real_act = web.Episode.open, web.Episode.act
+    monkeypatch.setattr(web.Episode, "open", lambda self: (opened.append(id(self)), real_open(self))[1])
+    monkeypatch.setattr(web.Episode, "act", lambda self, *a: (acted.append(id(self)), real_act(self, *a))[1])
+
+    def graph():
+        models = ScriptedModels(scripted("Subgoal 1: Focus into the textbox."), scripted("R1 = CLICK(4)"))
+        return onetime.build(models=models).compile(checkpointer=InMemorySaver())
+
+    first, second = graph(), graph()
+    paused = {"configurable": {"thread_id": "a"}}
+    review = Context(domain="web", review_plan=True)  # run a stops after planning, its page open
+    first.invoke(web_input(environment), paused, context=review)
+    assert len(opened) == 1
+    state = second.invoke(
+        web_input(environment), {"configurable": {"thread_id": "b"}}, context=Context(domain="web")
+    )
+    assert state["answer"].startswith("raw reward 1") and len(opened) == 2 and acted == [opened[1]]
+    state = first.invoke(Command(resume="approve"), paused, context=review)
+    assert state["answer"].startswith("raw reward 1")
+    assert acted == [opened[1], opened[0]]  # run a acted on the browser it opened, untouched by run b
+    assert not [key for key in web_domain._SESSIONS if "focus-text" in key[1]]
+
+
 def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
     environment = "miniwob/enter-text-v1?seed=2"
     task = web_input(environment)
@@ -322,7 +362,7 @@ def test_a_run_stopped_after_each_action_and_resumed_without_its_browser_finishe
 
     environment = "miniwob/login-user-v1?seed=5"
     task = web_input(environment)
-    fields = dict(web_domain.session(environment).episode.page.fields)
+    fields = dict(first_page(environment).fields)
     planner = scripted(
         "Subgoal 1: Type the username.", "Subgoal 2: Type the password.", "Subgoal 3: Press login."
     )
@@ -441,7 +481,7 @@ def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monke
     assert [r["reward"] for r in rows] == [1.0, 1.0, 0.0] and [r["steps"] for r in rows] == [1, 1, 0]
     assert rows[0]["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text id=tt")
     assert "stopped before the episode ended" in rows[2]["error"]
-    assert not web_domain._SESSIONS  # every episode's browser closed, also the one that failed
+    assert not [key for key in web_domain._SESSIONS if "focus-text" in key[1]]  # every browser closed
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["metrics"]["success"] == pytest.approx(2 / 3) and summary[
         "steps_per_example"
