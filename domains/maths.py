@@ -18,7 +18,6 @@ from nodes import protocol
 from nodes.calls import ModelCallError
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Kind, Outcome
-from nodes.execute import ERROR_PREFIX
 from nodes.select import select_variable
 from nodes.state import LumosState
 from tools import Toolbox
@@ -164,8 +163,8 @@ def final_value(memory: dict[str, str]) -> Outcome:
     if name is None:
         return None, "no action was executed, so there is no answer"
     value = memory[name]
-    if value.startswith(ERROR_PREFIX):
-        return None, f"the final variable {name} has no value: {value.removeprefix(ERROR_PREFIX)}"
+    if value.startswith(protocol.ERROR_PREFIX):
+        return None, f"the final variable {name} has no value: {value.removeprefix(protocol.ERROR_PREFIX)}"
     return value, None
 
 

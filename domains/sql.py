@@ -24,14 +24,13 @@ from models.registry import ModelProvider
 from nodes import grammar, protocol
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
-from nodes.execute import ERROR_PREFIX
 from nodes.state import LumosState
 from tools import MemoryTool, Toolbox, sql_dump
 from tools import sql as sqltool
 from tools.errors import ToolError
 
 ACTIONS = frozenset({"SHOW TABLES", "DESCRIBE", "SELECT"})  # as the prompt names them
-RESULT_HEADS = ("Tables: ", "Table ", "Columns: ", ERROR_PREFIX)  # values that are not clauses
+RESULT_HEADS = ("Tables: ", "Table ", "Columns: ", protocol.ERROR_PREFIX)  # values that are not clauses
 
 GROUND_PREFIX_SQL = (
     "Please ground the given subgoal to corresponding executable actions for solving the given task. "

@@ -11,12 +11,12 @@ from nodes import protocol
 from nodes.context import Context, context_of
 from nodes.domain import Domains, domain_for
 from nodes.events import emit, result_event
-from nodes.ground import subgoal_in_turn
+from nodes.progress import subgoal_in_turn
 from nodes.prompts import Formulation
+from nodes.protocol import ERROR_PREFIX
 from nodes.state import ExecutedAction, LumosState, failure
 from tools import MemoryTool, Toolbox
 
-ERROR_PREFIX = "Error: "
 MAX_OBSERVATION_CHARS = 8000  # one limit for every value and error text a tool produces
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
 """Grounding module: turn the newest subgoal (Lumos-I) or the whole plan (Lumos-O) into actions."""
 
-from collections.abc import Collection
 from typing import Any, cast
 
 from langgraph.runtime import Runtime
@@ -11,48 +10,10 @@ from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.domain import Domain, Domains, domain_for
 from nodes.events import action_events, emit
+from nodes.progress import groundings_so_far, subgoal_in_turn, unknown_actions, variables_assigned
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState, failure
-
-
-def groundings_so_far(state: LumosState) -> list[str]:
-    """Return the action line of each subgoal grounded and executed so far (Lumos-I)."""
-    lines: dict[int, list[protocol.Action]] = {}
-    for action in state.get("actions", []):
-        lines.setdefault(action["subgoal"], []).append(
-            protocol.Action(outputs=action["outputs"], name=action["name"], args=action["args"])
-        )
-    return [protocol.render_actions(lines[k]) for k in sorted(lines) if k > 0]
-
-
-def variables_assigned(state: LumosState) -> int:
-    """Return the highest k of the ``Rk`` that executed actions assigned (0 before any): the next is k+1."""
-    indices = [
-        protocol.variable_index(name)
-        for action in state.get("actions", [])
-        for name in action["outputs"]
-        if protocol.VARIABLE.fullmatch(name)
-    ]
-    return max(indices, default=0)
-
-
-def subgoal_in_turn(state: LumosState, formulation: Formulation, domain: Domain) -> int:
-    """Return the 1-based subgoal the next grounding or execution is for; 0 for a whole Lumos-O plan.
-
-    Lumos-I runs its newest subgoal. A Lumos-O plan in a domain that grounds each subgoal on what
-    the last one left runs the first subgoal with no executed result yet.
-    """
-    if formulation == "iterative":
-        return len(state.get("subgoals", []))
-    if not domain.interactive:
-        return 0
-    return len(state.get("subgoal_results", [])) + 1
-
-
-def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
-    """Return the action names that are not in the domain's action set (passthrough is allowed)."""
-    return [a["name"] for a in actions if a["name"] and a["name"] not in available]
 
 
 def speaks_lumos(domain: Domain, context: Context) -> bool:

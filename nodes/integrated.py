@@ -18,8 +18,8 @@ from nodes import prompts, protocol
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.domain import Annotation, Domains, domain_for
-from nodes.ground import unknown_actions
 from nodes.inputs import invalid_input
+from nodes.progress import unknown_actions
 from nodes.prompts import Turn
 from nodes.state import LumosState, failure
 

@@ -15,6 +15,7 @@ STOP_SIGNAL = "Yes, I will stop planning"  # substring check, as Lumos's eval do
 STOP_LINE = "Yes, I will stop planning."
 KEEP_PLANNING = "No, I will keep planning."
 OUTPUT = "Output"  # Lumos maths onetime may assign the final answer to `Output`
+ERROR_PREFIX = "Error: "  # an observation that reports a failed action, as Lumos shows it
 REASONING = "Reasoning: "  # instruct profile, --plan-reasoning: the planner's sketch line before its plan
 
 VARIABLE = re.compile(r"\bR\d+\b")  # \b keeps R1 from matching inside R10

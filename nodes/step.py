@@ -19,9 +19,9 @@ from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.conversations import plan_feedback
 from nodes.domain import Annotation, Domain, Domains, domain_for
-from nodes.ground import groundings_so_far, unknown_actions, variables_assigned
 from nodes.inputs import invalid_input
 from nodes.integrated import INTEGRATED_INSTRUCTION, parse_integrated
+from nodes.progress import groundings_so_far, unknown_actions, variables_assigned
 from nodes.prompts import Turn
 from nodes.state import LumosState, failure
 

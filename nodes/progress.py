@@ -1,0 +1,50 @@
+"""Where a run stands in its plan: what was grounded, which variables exist, whose turn it is.
+
+Read by the grounding, execution and baseline nodes alike, so none of them imports another node.
+"""
+
+from collections.abc import Collection
+
+from nodes import protocol
+from nodes.domain import Domain
+from nodes.prompts import Formulation
+from nodes.state import LumosState
+
+
+def groundings_so_far(state: LumosState) -> list[str]:
+    """Return the action line of each subgoal grounded and executed so far (Lumos-I)."""
+    lines: dict[int, list[protocol.Action]] = {}
+    for action in state.get("actions", []):
+        lines.setdefault(action["subgoal"], []).append(
+            protocol.Action(outputs=action["outputs"], name=action["name"], args=action["args"])
+        )
+    return [protocol.render_actions(lines[k]) for k in sorted(lines) if k > 0]
+
+
+def variables_assigned(state: LumosState) -> int:
+    """Return the highest k of the ``Rk`` that executed actions assigned (0 before any): the next is k+1."""
+    indices = [
+        protocol.variable_index(name)
+        for action in state.get("actions", [])
+        for name in action["outputs"]
+        if protocol.VARIABLE.fullmatch(name)
+    ]
+    return max(indices, default=0)
+
+
+def subgoal_in_turn(state: LumosState, formulation: Formulation, domain: Domain) -> int:
+    """Return the 1-based subgoal the next grounding or execution is for; 0 for a whole Lumos-O plan.
+
+    Lumos-I runs its newest subgoal. A Lumos-O plan in a domain that grounds each subgoal on what
+    the last one left runs the first subgoal with no executed result yet.
+    """
+    if formulation == "iterative":
+        return len(state.get("subgoals", []))
+    if not domain.interactive:
+        return 0
+    return len(state.get("subgoal_results", [])) + 1
+
+
+def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
+    """Return the action names that are not in the domain's action set (passthrough is allowed)."""
+    return [a["name"] for a in actions if a["name"] and a["name"] not in available]
