@@ -57,7 +57,7 @@ def build_stepwise(
 ) -> LumosGraph:
     """Return the uncompiled step-by-step baseline of an interactive domain: step, execute, repeat."""
     provider, bound = resolve(models, domains, tools)
-    shared = bound_nodes("onetime", provider, bound)  # interactive: one executed result per step
+    shared = bound_nodes("onetime", provider, bound, one_at_a_time=True)  # one executed result per step
     nodes = {"step": partial(step, models=provider, style=style, domains=bound)}
     builder = new_builder(nodes | {"execute": shared["execute"], "answer": shared["answer"]}, bound)
     builder.add_conditional_edges("frame", route_after_frame("step"), ["step", "answer"])

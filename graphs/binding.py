@@ -66,17 +66,29 @@ def with_tools(domain: Domain | None, name: str, box: Toolbox | Callable[[Contex
 
 
 def bound_nodes(
-    formulation: Formulation, models: ModelProvider, domains: Domains, *, reasoning: bool = False
+    formulation: Formulation,
+    models: ModelProvider,
+    domains: Domains,
+    *,
+    reasoning: bool = False,
+    one_at_a_time: bool = False,
 ) -> dict[str, Callable[..., Any]]:
-    """Return the plan/review/ground/execute/answer nodes (and ``solve``) with their objects bound."""
+    """Return the plan/review/ground/execute/answer nodes (and ``solve``) with their objects bound.
+
+    ``one_at_a_time``: a Lumos-O plan grounded and executed subgoal by subgoal (a live environment).
+    """
     nodes: dict[str, Callable[..., Any]] = {}
     if reasoning:  # Lumos-O: a step-by-step solution before planning when asked (nodes/reason.py)
         nodes["solve"] = partial(solve, models=models, domains=domains)
     return nodes | {
         "plan": partial(plan, models=models, formulation=formulation, domains=domains),
         "review": partial(review, formulation=formulation),  # only with Context.review_plan
-        "ground": partial(ground, models=models, formulation=formulation, domains=domains),
-        "execute": partial(execute, models=models, formulation=formulation, domains=domains),
+        "ground": partial(
+            ground, models=models, formulation=formulation, domains=domains, one_at_a_time=one_at_a_time
+        ),
+        "execute": partial(
+            execute, models=models, formulation=formulation, domains=domains, one_at_a_time=one_at_a_time
+        ),
         "answer": partial(answer, models=models, formulation=formulation, domains=domains),
     }
 

@@ -1,7 +1,8 @@
 """Lumos-O: plan every subgoal at once, ground them all, execute, answer.
 
-A domain acting on a live environment (web) grounds and executes the plan one subgoal at a time,
-each against the page the last one left (``Domain.interactive``).
+On a live environment (web) the plan is grounded and executed one subgoal at a time, each against
+the page the last one left: ``build(one_at_a_time=True)``, whose ``execute`` loops back to ``ground``
+while subgoals are left (``graphs/pipeline.py`` picks it for a ``Domain.interactive`` domain).
 
 A run that asks the planner to plan under a step-by-step solution (``plan_reasoning="steps"``)
 starts at ``solve``, which writes it (``nodes/reason.py``); every other run starts at ``plan``.
@@ -21,28 +22,36 @@ from graphs.binding import (
     resolve,
 )
 from graphs.routes import (
-    route_after_execute_plan,
     route_after_ground,
     route_after_plan,
     route_after_review,
     route_after_solve,
     route_at_start,
+    route_to_next_subgoal,
 )
 from models.registry import ModelProvider
 
 
 def build(
-    *, models: ModelProvider | None = None, domains: DomainChoice | None = None, tools: Tools | None = None
+    *,
+    models: ModelProvider | None = None,
+    domains: DomainChoice | None = None,
+    tools: Tools | None = None,
+    one_at_a_time: bool = False,
 ) -> LumosGraph:
     """Return the uncompiled Lumos-O graph over a model provider and the domains (default: all)."""
     provider, bound = resolve(models, domains, tools)
-    builder = new_builder(bound_nodes("onetime", provider, bound, reasoning=True), bound)
+    nodes = bound_nodes("onetime", provider, bound, reasoning=True, one_at_a_time=one_at_a_time)
+    builder = new_builder(nodes, bound)
     builder.add_conditional_edges("frame", route_at_start)
     builder.add_conditional_edges("solve", route_after_solve)
     builder.add_conditional_edges("plan", route_after_plan)
     builder.add_conditional_edges("review", route_after_review)  # Context.review_plan only
     builder.add_conditional_edges("ground", route_after_ground)
-    builder.add_conditional_edges("execute", route_after_execute_plan)  # web: next subgoal's turn
+    if one_at_a_time:  # the next subgoal is grounded on what the last one left
+        builder.add_conditional_edges("execute", route_to_next_subgoal)
+    else:
+        builder.add_edge("execute", "answer")
     builder.add_edge("answer", END)
     return builder
 

@@ -58,13 +58,9 @@ def route_after_execute(state: LumosState) -> Literal["plan", "answer"]:
     return "answer" if state.get("error") or state.get("stop_reason") else "plan"
 
 
-def route_after_execute_plan(state: LumosState) -> Literal["ground", "answer"]:
-    """Lumos-O: ground the plan's next subgoal when the domain grounds them one at a time, else answer.
-
-    A plan grounded at once records no per-subgoal results; one grounded subgoal by subgoal records
-    one per executed subgoal, so the plan has subgoals left while it has fewer results than subgoals.
-    """
+def route_to_next_subgoal(state: LumosState) -> Literal["ground", "answer"]:
+    """Lumos-O one subgoal at a time: ground the next subgoal while the plan has any left, else answer."""
     if state.get("error") or state.get("stop_reason"):
         return "answer"
-    results = len(state.get("subgoal_results", []))
-    return "ground" if 0 < results < len(state.get("subgoals", [])) else "answer"
+    done = len(state.get("subgoal_results", []))  # execute records one result per subgoal it ran
+    return "ground" if 0 < done < len(state.get("subgoals", [])) else "answer"

@@ -71,6 +71,7 @@ def execute(
     models: ModelProvider,
     formulation: Formulation,
     domains: Domains,
+    one_at_a_time: bool = False,
 ) -> dict[str, Any]:
     """Execute the pending actions in order, updating the variable memory as they go."""
     context = context_of(runtime)
@@ -82,7 +83,7 @@ def execute(
     subgoals = state.get("subgoals", [])
     current = subgoals[-1] if subgoals else ""
     memory = dict(state.get("memory", {}))
-    subgoal = subgoal_in_turn(state, formulation, domain)
+    subgoal = subgoal_in_turn(state, formulation, one_at_a_time)
     if 0 < subgoal <= len(subgoals):  # a direct step has no subgoal
         current = subgoals[subgoal - 1]
     executed: list[ExecutedAction] = []

@@ -91,11 +91,18 @@ def ground(
     models: ModelProvider,
     formulation: Formulation,
     domains: Domains,
+    one_at_a_time: bool = False,
 ) -> dict[str, Any]:
     """Ask the grounder for the actions of the pending subgoal(s) and queue them for execution."""
     context = context_of(runtime)
     domain = domain_for(state, context, domains)
-    subgoal = subgoal_in_turn(state, formulation, domain)
+    if formulation == "onetime" and domain.interactive and not one_at_a_time:
+        return failure(
+            f"the {domain.name} domain acts on a live environment, where Lumos-O grounds one subgoal "
+            "at a time: run it through the `lumos` graph, graphs.pipeline, or "
+            "graphs.onetime.build(one_at_a_time=True)"
+        )
+    subgoal = subgoal_in_turn(state, formulation, one_at_a_time)
     if formulation == "onetime" and subgoal:
         # one subgoal of a Lumos-O plan, grounded as a Lumos-I turn would be: on the page it finds
         state = cast(LumosState, {**state, "subgoals": state["subgoals"][:subgoal]})

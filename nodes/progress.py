@@ -6,7 +6,6 @@ Read by the grounding, execution and baseline nodes alike, so none of them impor
 from collections.abc import Collection
 
 from nodes import protocol
-from nodes.domain import Domain
 from nodes.prompts import Formulation
 from nodes.state import LumosState
 
@@ -32,15 +31,15 @@ def variables_assigned(state: LumosState) -> int:
     return max(indices, default=0)
 
 
-def subgoal_in_turn(state: LumosState, formulation: Formulation, domain: Domain) -> int:
+def subgoal_in_turn(state: LumosState, formulation: Formulation, one_at_a_time: bool = False) -> int:
     """Return the 1-based subgoal the next grounding or execution is for; 0 for a whole Lumos-O plan.
 
-    Lumos-I runs its newest subgoal. A Lumos-O plan in a domain that grounds each subgoal on what
-    the last one left runs the first subgoal with no executed result yet.
+    Lumos-I runs its newest subgoal. A Lumos-O plan grounded one subgoal at a time (on a live
+    environment: ``graphs/onetime.build(one_at_a_time=True)``) runs the first with no result yet.
     """
     if formulation == "iterative":
         return len(state.get("subgoals", []))
-    if not domain.interactive:
+    if not one_at_a_time:
         return 0
     return len(state.get("subgoal_results", [])) + 1
 

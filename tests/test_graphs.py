@@ -218,9 +218,11 @@ def test_mermaid_snapshot_of_every_graph(formulation):
 def test_review_is_the_only_way_into_grounding_besides_plan():
     edges = {(e.source, e.target) for e in iterative.graph.get_graph().edges}
     assert {("plan", "review"), ("review", "ground"), ("review", "answer")} <= edges
-    # execute -> ground only continues a plan that already passed plan/review (an interactive domain)
     into_ground = {e.source for e in onetime.graph.get_graph().edges if e.target == "ground"}
-    assert into_ground == {"plan", "review", "execute"}
+    assert into_ground == {"plan", "review"}
+    # on a live page, execute -> ground continues a plan that already passed plan/review
+    stepwise = pipeline.compiled("onetime-stepwise").get_graph().edges
+    assert {e.source for e in stepwise if e.target == "ground"} == {"plan", "review", "execute"}
 
 
 def test_lumos_o_opens_with_the_solve_node_that_steps_reasoning_needs():
@@ -231,13 +233,13 @@ def test_lumos_o_opens_with_the_solve_node_that_steps_reasoning_needs():
 
 
 def test_lumos_o_grounds_again_only_while_an_interactive_plan_has_subgoals_left():
-    from graphs.routes import route_after_execute, route_after_execute_plan, route_after_step
+    from graphs.routes import route_after_execute, route_after_step, route_to_next_subgoal
 
     plan = {"subgoals": ["a", "b", "c"]}
-    assert route_after_execute_plan({**plan}) == "answer"  # grounded at once: no per-subgoal results
-    assert route_after_execute_plan({**plan, "subgoal_results": ["x"]}) == "ground"
-    assert route_after_execute_plan({**plan, "subgoal_results": ["x", "y", "z"]}) == "answer"
+    assert route_to_next_subgoal({**plan}) == "answer"  # an execution that recorded nothing ends the loop
+    assert route_to_next_subgoal({**plan, "subgoal_results": ["x"]}) == "ground"
+    assert route_to_next_subgoal({**plan, "subgoal_results": ["x", "y", "z"]}) == "answer"
     ended = {**plan, "subgoal_results": ["x"], "stop_reason": "environment"}
-    assert route_after_execute_plan(ended) == "answer" and route_after_execute(ended) == "answer"
+    assert route_to_next_subgoal(ended) == "answer" and route_after_execute(ended) == "answer"
     assert route_after_execute({**plan, "subgoal_results": ["x"]}) == "plan"
     assert route_after_step({"stop_reason": "planner"}) == "answer" and route_after_step({}) == "execute"

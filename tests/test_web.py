@@ -237,7 +237,7 @@ def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
     grounder = scripted(
         f"R1 = TYPE(7, {fields['username']})", f"R2 = TYPE(10, {fields['password']})", "R3 = CLICK(11)"
     )
-    graph = onetime.build(models=ScriptedModels(planner, grounder)).compile()
+    graph = onetime.build(one_at_a_time=True, models=ScriptedModels(planner, grounder)).compile()
     state = graph.invoke(task, context=Context(domain="web"))
     assert state["error"] is None and state["answer"].startswith("raw reward 1, reward ")
     assert state["stop_reason"] == "environment" and len(planner.prompts) == 1
@@ -254,7 +254,7 @@ def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
     task = web_input(environment)
     box = find(first_page(environment), "input_text")
     planner = scripted("Subgoal 1: Type the text.")
-    graph = onetime.build(models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))).compile()
+    graph = onetime.build(one_at_a_time=True, models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))).compile()
     state = graph.invoke(task, context=Context(domain="web"))
     assert [a["subgoal"] for a in state["actions"]] == [1] and state["answer"] is None
     assert "stopped before the episode ended" in state["error"]
@@ -301,6 +301,14 @@ def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar
     assert state["answer"] is None and "stopped before the episode ended" in state["error"]
 
 
+def test_lumos_o_grounding_a_whole_plan_at_once_refuses_a_live_page_and_says_which_graph_to_use():
+    models = ScriptedModels(scripted("Subgoal 1: Focus into the textbox."), scripted("R1 = CLICK(4)"))
+    state = onetime.build(models=models).compile().invoke(web_input("miniwob/focus-text-v1?seed=100"))
+    assert "grounds one subgoal at a time" in state["error"] and "one_at_a_time=True" in state["error"]
+    assert models.by_role["grounder"].calls == []  # refused before asking
+    assert pipeline.pipeline("onetime", Context(domain="web")).name == "lumos-onetime-stepwise"
+
+
 def test_two_runs_of_the_same_episode_each_act_on_a_browser_of_their_own(monkeypatch):
     from langgraph.checkpoint.memory import InMemorySaver
 
@@ -312,7 +320,7 @@ def test_two_runs_of_the_same_episode_each_act_on_a_browser_of_their_own(monkeyp
 
     def graph():
         models = ScriptedModels(scripted("Subgoal 1: Focus into the textbox."), scripted("R1 = CLICK(4)"))
-        return onetime.build(models=models).compile(checkpointer=InMemorySaver())
+        return onetime.build(one_at_a_time=True, models=models).compile(checkpointer=InMemorySaver())
 
     first, second = graph(), graph()
     paused = {"configurable": {"thread_id": "a"}}
