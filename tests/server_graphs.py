@@ -55,6 +55,8 @@ RULES = {
     "onetime": {
         "planner": lambda messages: "Subgoal 1: Half of 48. Subgoal 2: Total.",
         "grounder": lambda messages: "R1 = Calculator(48 / 2); R2 = Calculator(48 + R1)",
+        # the step-by-step solution that effort "best" plans under (nodes/reason.py)
+        "reasoner": lambda messages: "Half of 48 is 48 / 2 = 24.\nIn all 48 + 24 = 72.\nThe answer is 72.",
     },
     "web": {
         "planner": lambda messages: "Subgoal 1: Focus into the textbox.",

@@ -130,11 +130,17 @@ def test_the_lumos_graph_streams_the_configuration_its_effort_picks_as_a_subgrap
         )
     )
     inner = [next(iter(p.data)) for p in parts if p.event.startswith("updates|")]
-    assert inner == ["plan", "ground", "execute", "answer"]
+    assert inner == ["frame", "plan", "ground", "execute", "answer"]
     events = [p.data for p in parts if p.event.startswith("custom")]
     assert events[-1] == {"type": "answer", "answer": "72", "error": None}
     values = client.threads.get_state(thread["thread_id"])["values"]
     assert values["answer"] == "72" and [a["observation"] for a in values["actions"]] == ["24", "72"]
+
+
+def test_effort_best_on_the_lumos_graph_reasons_first_and_cross_checks_through_the_server(client):
+    final = client.runs.wait(None, "scripted_agent", input={"task": TASK}, context={"effort": "best"})
+    assert final["error"] is None and final["answer"] == "72" and final["agreed"] is True
+    assert final["reasoning"].endswith("The answer is 72.") and len(final["attempts"]) == 1
 
 
 def test_the_lumos_graph_pauses_for_review_and_resumes(client):
