@@ -20,21 +20,9 @@ from nodes.context import Context, context_of
 from nodes.domain import Annotation, Domains, domain_for
 from nodes.inputs import invalid_input
 from nodes.progress import unknown_actions
-from nodes.prompts import Turn
+from nodes.prompts import INSTRUCT_INTEGRATED_SYSTEM, INTEGRATED_INSTRUCTION, INTEGRATED_TASK, Turn
 from nodes.state import LumosState, failure
 
-INTEGRATED_INSTRUCTION = (
-    "Please provide a reasonable subgoal-based plan to solve the given task, and ground each subgoal "
-    "to corresponding executable actions. The grounded actions must be the one in available action list.\n\n"
-)
-INTEGRATED_TASK = "{instruction}{catalogue}Task: {task}"
-INSTRUCT_INTEGRATED_SYSTEM = (
-    "You are a problem-solving agent that plans and acts in one pass. Write the plan as lines "
-    "`Subgoal k: ...`, each followed by one line of executable actions from the available action list, "
-    "written as `R1 = Action(arguments)` and separated by `; `. Number results R1, R2, ... across the "
-    "whole task and refer to earlier results by their variables; the last action computes the final "
-    "answer. Follow the format of the examples exactly."
-)
 LUMOS_STOP = ("<|user|>",)  # a raw completion would run on into the next turn
 
 _ASSIGNMENT_HEAD = re.compile(r"^(R\d+(?:\s*,\s*R\d+)*|Output)\s*=")

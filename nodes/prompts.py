@@ -108,3 +108,42 @@ INSTRUCT: dict[tuple[Style, Kind], str] = {
     ("cot", "yes_no"): INSTRUCT_COT_YES_NO,
     ("direct", "yes_no"): INSTRUCT_DIRECT_YES_NO,
 }
+
+# the integrated and step-by-step baselines (nodes/integrated.py, step.py), answer selection (select.py)
+DIRECT_INSTRUCTION = (
+    "Please ground the given task to the next executable actions. "
+    "The grounded actions must be the one in available action list.\n\n"
+)
+INSTRUCT_STEP_SYSTEM = {
+    "integrated": (
+        "You are an agent that plans and acts one step at a time. Each turn, write the next subgoal as "
+        "`Subgoal k: ...` and, on the next line, its executable actions from the available action list, "
+        "written as `Rk = Action(arguments)` and separated by `; `. You are then told what the actions "
+        f"left. When the task is done, reply exactly `{protocol.STOP_LINE}` Follow the examples' format."
+    ),
+    "direct": (
+        "You are an agent that acts one step at a time, without writing a plan. Each turn, write one line "
+        "of executable actions from the available action list, as `Rk = Action(arguments)` separated by "
+        f"`; `. You are then told what they left. When the task is done, reply exactly `{protocol.STOP_LINE}`"
+    ),
+}
+
+INTEGRATED_INSTRUCTION = (
+    "Please provide a reasonable subgoal-based plan to solve the given task, and ground each subgoal "
+    "to corresponding executable actions. The grounded actions must be the one in available action list.\n\n"
+)
+INTEGRATED_TASK = "{instruction}{catalogue}Task: {task}"
+INSTRUCT_INTEGRATED_SYSTEM = (
+    "You are a problem-solving agent that plans and acts in one pass. Write the plan as lines "
+    "`Subgoal k: ...`, each followed by one line of executable actions from the available action list, "
+    "written as `R1 = Action(arguments)` and separated by `; `. Number results R1, R2, ... across the "
+    "whole task and refer to earlier results by their variables; the last action computes the final "
+    "answer. Follow the format of the examples exactly."
+)
+
+SELECT_SYSTEM = (
+    "You check the work of a problem-solving agent. You are given a task and the actions the agent "
+    "executed, each with the value it computed. Reply with the name of the variable whose value "
+    "answers the task's question, and nothing else. It is often the last one, but not when later "
+    "actions only restate a given number or compute something the question does not ask for."
+)

@@ -15,15 +15,9 @@ from nodes import protocol
 from nodes.calls import Request, ask
 from nodes.context import Context
 from nodes.grammar import literal
-from nodes.prompts import Turn
+from nodes.prompts import SELECT_SYSTEM, Turn
 from nodes.state import ExecutedAction
 
-SELECT_SYSTEM = (
-    "You check the work of a problem-solving agent. You are given a task and the actions the agent "
-    "executed, each with the value it computed. Reply with the name of the variable whose value "
-    "answers the task's question, and nothing else. It is often the last one, but not when later "
-    "actions only restate a given number or compute something the question does not ask for."
-)
 # worked examples written for this module (not from any benchmark): the last variable, and not
 _EXAMPLES: list[Turn] = [
     (

@@ -20,29 +20,12 @@ from nodes.context import Context, context_of
 from nodes.conversations import plan_feedback
 from nodes.domain import Annotation, Domain, Domains, domain_for
 from nodes.inputs import invalid_input
-from nodes.integrated import INTEGRATED_INSTRUCTION, parse_integrated
+from nodes.integrated import parse_integrated
 from nodes.progress import groundings_so_far, unknown_actions, variables_assigned
-from nodes.prompts import Turn
+from nodes.prompts import DIRECT_INSTRUCTION, INSTRUCT_STEP_SYSTEM, INTEGRATED_INSTRUCTION, Turn
 from nodes.state import LumosState, failure
 
 StepStyle = Literal["integrated", "direct"]
-DIRECT_INSTRUCTION = (
-    "Please ground the given task to the next executable actions. "
-    "The grounded actions must be the one in available action list.\n\n"
-)
-INSTRUCT_STEP_SYSTEM = {
-    "integrated": (
-        "You are an agent that plans and acts one step at a time. Each turn, write the next subgoal as "
-        "`Subgoal k: ...` and, on the next line, its executable actions from the available action list, "
-        "written as `Rk = Action(arguments)` and separated by `; `. You are then told what the actions "
-        f"left. When the task is done, reply exactly `{protocol.STOP_LINE}` Follow the examples' format."
-    ),
-    "direct": (
-        "You are an agent that acts one step at a time, without writing a plan. Each turn, write one line "
-        "of executable actions from the available action list, as `Rk = Action(arguments)` separated by "
-        f"`; `. You are then told what they left. When the task is done, reply exactly `{protocol.STOP_LINE}`"
-    ),
-}
 
 
 def step_prompt(task: str, domain: Domain, style: StepStyle) -> str:
