@@ -257,6 +257,15 @@ def test_a_detached_child_cannot_be_left_behind() -> None:
     assert sandboxed_processes() == []
 
 
+def test_a_failure_without_a_traceback_says_how_the_code_ended() -> None:
+    with pytest.raises(SandboxError, match=r"^Code exited with status 3; its error output ends with: y+"):
+        run_python("import sys\nsys.stderr.write('y' * 5000)\nsys.exit(3)")
+    with pytest.raises(SandboxError, match=r"^Code exited with status 4, writing no error message$"):
+        run_python("import sys\nsys.exit(4)")
+    with pytest.raises(SandboxError, match=r"^ValueError: boom$"):
+        run_python("raise ValueError('boom')")
+
+
 def test_a_stderr_flood_becomes_a_short_error() -> None:
     with pytest.raises(SandboxError) as caught:
         run_python("import sys\nsys.stderr.write('x' * 900_000)\nraise ValueError('boom')")

@@ -40,7 +40,8 @@ def maths_tool(name: str) -> Callable[[Callable[[str], _Result]], Callable[[str]
             except ZeroDivisionError as exc:
                 raise ToolError(f"{name}: division by zero") from exc
             except OverflowError as exc:
-                raise ToolError(f"{name}: a number is too large ({exc})") from exc
+                # finite, just beyond a float's range (about 1.8e308): say so, not the C error
+                raise ToolError(f"{name}: a number is too large for a float (beyond about 1.8e308)") from exc
             except (RecursionError, MemoryError) as exc:
                 raise ToolError(f"{name}: the formula is too complex") from exc
 

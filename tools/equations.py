@@ -4,6 +4,9 @@ Equations and inequalities are built into sympy objects from the validated AST o
 ``tools/formula.py`` (never with ``sympify``/``parse_expr``, which call ``eval``), with limits on
 unknowns, degree and the size of exact powers. sympy can still take minutes on some inputs, so a
 run calls these tools in killable worker processes (``tools/bounded.py``).
+
+Longer than 300 lines because the AST-to-sympy conversion and the three tools share one set of
+limits and helpers, which read best together.
 """
 
 import ast
@@ -16,6 +19,7 @@ import sympy
 from tools.arithmetic import MAX_UNKNOWNS, check_length, maths_tool, split_top_level
 from tools.errors import ToolError
 from tools.formula import format_number, normalize, parse
+from tools.roots import is_real, numeric_root
 
 MAX_DEGREE = 10  # sympy spends seconds on degree-12 polynomials; word problems never need them
 MAX_EXACT_BITS = 100_000  # exact powers larger than this would eat memory in sympy
@@ -44,6 +48,7 @@ _SYMPY_COMPARES: dict[type[ast.cmpop], Callable[[sympy.Expr, sympy.Expr], sympy.
     ast.Eq: sympy.Eq,
     ast.NotEq: sympy.Ne,
 }
+
 
 def _insert_multiplication(text: str) -> str:
     """Make implicit products explicit: ``2x`` -> ``2*x``, ``3(x+1)`` -> ``3*(x+1)``, ``)(`` -> ``)*(``."""
@@ -237,11 +242,14 @@ def solve_equation(args: str) -> list[str]:
         solutions = sympy.solve(expressions[0] if len(expressions) == 1 else expressions, unknowns, dict=True)
     except Exception as exc:  # sympy raises a zoo of types (NotImplementedError, PolynomialError, ...)
         raise ToolError(f"could not solve {args.strip()!r}: {_message(exc)}") from exc
-    if not solutions:
-        raise ToolError("no solution")
+    if not solutions:  # a contradiction, or no closed form (tools/roots.py)
+        return numeric_root(expressions, unknowns, args)
     complete = [s for s in solutions if all(u in s and not s[u].free_symbols for u in unknowns)]
     if not complete:
         raise ToolError("infinitely many solutions (not enough equations for the unknowns)")
+    if not any(all(is_real(s[u]) for u in unknowns) for s in complete):
+        shown = " or ".join(", ".join(f"{u} = {_format_value(s[u])}" for u in unknowns) for s in complete[:4])
+        raise ToolError(f"no real solution (the complex ones: {shown})")
     best = sorted(complete, key=_rank)[0]
     return [_format_value(best[u]) for u in unknowns]
 

@@ -173,8 +173,10 @@ def format_number(x: float | int | bool) -> str:
         return str(x)
     if isinstance(x, int):
         return str(x)
-    if not math.isfinite(x):
-        raise ToolError("result is not a finite number")
+    if math.isnan(x):
+        raise ToolError("the result is not a number (NaN)")
+    if math.isinf(x):  # a huge exact value overflowed: say so, it is not infinite
+        raise ToolError("the result is too large for a float (beyond about 1.8e308)")
     nearest = round(x)
     # abs_tol swallows float noise around zero such as 0.1 + 0.2 - 0.3 = 5.6e-17
     if abs(x) < 1e21 and math.isclose(x, nearest, rel_tol=1e-9, abs_tol=1e-12):

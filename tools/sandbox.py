@@ -26,6 +26,7 @@ import contextlib
 import errno
 import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -212,6 +213,9 @@ def _spawn(
         return returncode, head, _tail(stderr, _STDERR_TAIL_BYTES)
 
 
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+
+
 def _last_line(text: str) -> str:
     """Return the last non-empty line (the exception line of a traceback), at most MAX_ERROR_CHARS."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
@@ -232,7 +236,10 @@ def _failure(returncode: int, stderr: str) -> SandboxError:
             return SandboxError(f"Code wrote more than {MAX_FILE_BYTES} bytes of output or file data")
         name = signal.Signals(number).name if number in signal.valid_signals() else number
         return SandboxError(f"Code was killed by signal {name}" + (f": {last}" if last else ""))
-    return SandboxError(last or f"Code exited with status {returncode}")
+    if _EXCEPTION_LINE.match(last):  # a traceback's last line says it all: `ValueError: ...`
+        return SandboxError(last)
+    ending = f"; its error output ends with: {last}" if last else ", writing no error message"
+    return SandboxError(f"Code exited with status {returncode}{ending}")
 
 
 def run_python(source: str, *, timeout_s: float = 5.0, memory_mb: int = 256, max_output: int = 4000) -> str:
