@@ -69,7 +69,11 @@ def test_format_number(value: float, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [(float("nan"), r"not a number \(NaN\)"), (float("inf"), "too large for a float"), (-math.inf, "too large")],
+    [
+        (float("nan"), r"not a number \(NaN\)"),
+        (float("inf"), "too large for a float"),
+        (-math.inf, "too large"),
+    ],
 )
 def test_format_number_refuses_non_finite(value: float, message: str) -> None:
     with pytest.raises(ToolError, match=message):

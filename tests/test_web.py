@@ -254,7 +254,9 @@ def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
     task = web_input(environment)
     box = find(first_page(environment), "input_text")
     planner = scripted("Subgoal 1: Type the text.")
-    graph = onetime.build(one_at_a_time=True, models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))).compile()
+    graph = onetime.build(
+        one_at_a_time=True, models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))
+    ).compile()
     state = graph.invoke(task, context=Context(domain="web"))
     assert [a["subgoal"] for a in state["actions"]] == [1] and state["answer"] is None
     assert "stopped before the episode ended" in state["error"]
