@@ -24,6 +24,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.task is not None and (problem := task_problem(args.task)):
         raise ValueError(problem)
     formulation, context = run_of(args)
+    if args.task is not None and len(args.task) > context.max_task_chars:  # refused before it is echoed
+        raise ValueError(
+            f"the task has {len(args.task)} characters; the limit is {context.max_task_chars} "
+            "(--max-task-chars)"
+        )
     environment = seeded(args.env, args.seed, context)
     check_environment(environment, context)
     if args.task is None and environment is not None and args.thread is None:
@@ -50,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if not args.task and environment is None:
                 raise ValueError(f"there is no thread {args.thread!r} in {args.db}; give a task to start it")
             task = args.task
+            check_models(context)  # a thread that could never run is not created
             persistence.save_thread(saver, args.thread, formulation, task, context)
         else:  # a thread keeps the settings it started with
             if args.task and args.task != info["task"]:
@@ -66,6 +72,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             tokens=tokens,
             environment=environment,
         )
+
+
+def check_models(context: Context) -> None:
+    """Raise FileNotFoundError naming a model file the run's settings name that does not exist."""
+    from models.adapters import missing_files
+
+    roles = {"planner": context.planner, "grounder": context.grounder}
+    if context.domain == "complex_qa":
+        roles["qa_model"] = context.qa_model
+    for role, spec in roles.items():
+        if missing := missing_files(spec):
+            raise FileNotFoundError(f"--{role.replace('_', '-')} {spec}: no file {missing[0]}")
 
 
 def check_environment(environment: str | None, context: Context) -> None:

@@ -40,7 +40,7 @@ from pydantic.dataclasses import dataclass
 from graphs.binding import CompiledLumosGraph
 from graphs.voting import Attempt, AttemptInput, RerunContext, attempt, kept_run, majority, vote_key
 from nodes.budget import within_budget
-from nodes.context import STRICT, Context, context_of, core_settings, domain_of, setting
+from nodes.context import STRICT, Context, context_of, core_settings, domain_of, setting, settings_class
 from nodes.extraction import extract_final_answer
 from nodes.state import LumosInput, LumosState
 
@@ -48,6 +48,7 @@ MAX_PLAN_RETRIES = 8  # a cross-checked task costs at most 1 + this many runs
 Fallback = Literal["greedy", "majority", "reasoning"]
 
 
+@settings_class
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class CrossCheckContext(RerunContext):
     """Cross-checking's settings: how often to rerun, whether reruns keep the solution, the fallback."""

@@ -27,13 +27,14 @@ from typing_extensions import TypedDict
 from graphs.binding import CompiledLumosGraph
 from models.deadline import remaining
 from nodes.budget import within_budget
-from nodes.context import STRICT, Context, context_of, core, core_settings, setting
+from nodes.context import STRICT, Context, context_of, core, core_settings, setting, settings_class
 from nodes.extraction import normalize_answer
 from nodes.state import LumosInput, LumosState
 
 MAX_VOTES = 32
 
 
+@settings_class
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class RerunContext(Context):
     """A run context plus the temperature of a wrapper's sampled reruns (voting, cross-checking)."""
@@ -55,6 +56,7 @@ class RerunContext(Context):
         return context
 
 
+@settings_class
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class VotingContext(RerunContext):
     """Voting's settings: how many runs vote, and how the extra ones sample."""

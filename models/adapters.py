@@ -48,6 +48,15 @@ def parse_spec(spec: str) -> Spec:
     return Spec(spec)
 
 
+def missing_files(spec: str) -> list[str]:
+    """Return the files a spec names that do not exist (presets and URLs name none); nothing is hashed."""
+    if spec.startswith(("http://", "https://")):
+        return []
+    parts = parse_spec(spec)
+    named = [name for name in (parts.base, parts.adapter) if name and name not in PRESETS]
+    return [name for name in named if not Path(name).expanduser().is_file()]
+
+
 def resolve_spec(spec: str) -> tuple[Path, Path | None]:
     """Return the verified base GGUF of a spec and its checked adapter (None without one)."""
     from models.presets import resolve

@@ -8,8 +8,9 @@ reads (voting, cross-checking) live in the wrapper's own context (``graphs/votin
 and JSON from the server alike, and its description is the CLI's help (``cli/options.py``).
 """
 
+import functools
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from langgraph.runtime import Runtime
 from pydantic import ConfigDict, Field, ValidationError
@@ -49,6 +50,45 @@ def canonical_domain(domain: str) -> str:
     return DOMAIN_ALIASES.get(domain, domain)
 
 
+class SettingsError(ValueError):
+    """A run setting has the wrong type, is out of bounds or is unknown; the message names it."""
+
+
+ContextT = TypeVar("ContextT")
+
+
+def settings_class(kind: type[ContextT]) -> type[ContextT]:
+    """Make a context class refuse bad settings with SettingsError: one line naming each bad field.
+
+    Applied after pydantic's decorator, so the server's JSON, Python callers and LangGraph's own
+    coercion of a mapping all get the same error instead of pydantic's multi-line report.
+    """
+    validated = kind.__init__
+
+    @functools.wraps(validated)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            validated(self, *args, **kwargs)
+        except ValidationError as err:
+            raise SettingsError(describe(err)) from None
+
+    kind.__init__ = __init__  # type: ignore[method-assign]
+    return kind
+
+
+def describe(error: ValidationError) -> str:
+    """Return a one-line account of what is wrong with each setting pydantic refused."""
+    problems = []
+    for item in error.errors(include_url=False):
+        if item["loc"]:
+            field = ".".join(str(part) for part in item["loc"])
+            problems.append(f"{field}: {item['msg']} (got {item['input']!r})")
+        else:  # a rule over several settings: its message names them
+            problems.append(f"settings: {item['msg'].removeprefix('Value error, ')}")
+    return "invalid run setting " + "; ".join(problems)
+
+
+@settings_class
 @dataclass(frozen=True, kw_only=True, config=STRICT)
 class Context:
     """Settings for one run: domain, model specs, prompt profile, budgets and knowledge."""
@@ -154,25 +194,11 @@ class Context:
         object.__setattr__(self, "domain", canonical_domain(self.domain))
 
 
-class SettingsError(ValueError):
-    """A run setting has the wrong type, is out of bounds or is unknown; the message names it."""
-
-
-def describe(error: ValidationError) -> str:
-    """Return a one-line account of what is wrong with each setting pydantic refused."""
-    problems = []
-    for item in error.errors(include_url=False):
-        field = ".".join(str(part) for part in item["loc"]) or "settings"
-        problems.append(f"{field}: {item['msg']} (got {item['input']!r})")
-    return "invalid run setting " + "; ".join(problems)
 
 
 def make_context(values: Mapping[str, Any], kind: type[Context] = Context) -> Context:
     """Return the context for a JSON-like mapping, or raise SettingsError naming each bad field."""
-    try:
-        return kind(**values)
-    except ValidationError as err:
-        raise SettingsError(describe(err)) from None
+    return kind(**values)
 
 
 def core_settings(context: Context) -> dict[str, Any]:
@@ -197,4 +223,8 @@ def context_of(runtime: Runtime[Context] | None) -> Context:
         return Context()
     if isinstance(context, Mapping):  # the server and some callers pass the context as JSON
         return make_context(context)
+    if not isinstance(context, Context):
+        raise SettingsError(
+            f"invalid run setting context: a Context or a mapping of settings, not {type(context).__name__}"
+        )
     return context

@@ -209,13 +209,13 @@ def test_cli_keep_reasoning_flag():
         ({"plan_retries": 1}, "needs plan_reasoning sketch or steps"),
         (
             {"crosscheck_fallback": "best"},
-            r"crosscheck_fallback\s+Input should be 'greedy', 'majority' or 'reasoning'",
+            r"crosscheck_fallback: Input should be 'greedy', 'majority' or 'reasoning'",
         ),
         ({"plan_retries": 1, "plan_reasoning": "sketch", "votes": 3}, "choose one"),
-        ({"plan_retries": -1}, r"plan_retries\s+Input should be greater than or equal to 0"),
+        ({"plan_retries": -1}, r"plan_retries: Input should be greater than or equal to 0"),
         (
             {"plan_retries": 9, "plan_reasoning": "sketch"},
-            r"plan_retries\s+Input should be less than or equal to 8",
+            r"plan_retries: Input should be less than or equal to 8",
         ),
     ],
 )

@@ -5,7 +5,6 @@ import json
 
 import pytest
 from fakes import ScriptedModels, scripted
-from pydantic import ValidationError
 
 import cli
 from domains import DOMAINS
@@ -16,7 +15,7 @@ from graphs.options import add_agent_options, run_of
 from graphs.pipeline import Pipelines
 from models.catalogue import DEFAULT_PRESET, PRESETS
 from nodes import protocol, reason
-from nodes.context import Context
+from nodes.context import Context, SettingsError
 
 TASK = "Natalia sold clips to 48 of her friends in April, and half as many in May. How many in all?"
 
@@ -103,7 +102,7 @@ def test_the_lumos_graph_runs_the_configuration_its_context_asks_for_as_a_subgra
 
 def test_the_lumos_graph_refuses_an_unknown_effort_by_name():
     graph = agent_graph.build(models=onetime_models()).compile()
-    with pytest.raises(ValidationError, match="effort"):
+    with pytest.raises(SettingsError, match=r"^invalid run setting effort: "):
         graph.invoke({"task": TASK}, context={"effort": "max"})
 
 

@@ -8,7 +8,6 @@ import pytest
 from clifakes import serve_graphs
 from fakes import ScriptedModels, scripted
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from pydantic import ValidationError
 
 import cli
 from graphs import iterative, onetime
@@ -42,7 +41,7 @@ HANG = "x**(1/3) + x**(1/5) + x**(1/7) = 2"
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(values, field):
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(SettingsError, match=rf"^invalid run setting {field}: [^\n]*$"):  # one line
         Context(**values)
     with pytest.raises(SettingsError, match=rf"invalid run setting {field}: "):
         make_context(values)
@@ -51,8 +50,11 @@ def test_bad_settings_are_refused_naming_the_field(values, field):
 def test_a_bad_context_from_json_fails_the_run_clearly_for_both_graphs():
     for module in (iterative, onetime):
         graph = module.build(models=ScriptedModels(scripted(), scripted()), tools={"maths": {}}).compile()
-        with pytest.raises(ValueError, match=r"max_subgoals\s+Input should be a valid integer"):
+        with pytest.raises(SettingsError, match=r"^invalid run setting max_subgoals: Input should be a valid"):
             graph.invoke({"task": "t"}, context={"max_subgoals": "3"})  # type: ignore[arg-type]
+        # a context of no kind at all: the same error, not an AttributeError deep in a node
+        with pytest.raises(SettingsError, match="a Context or a mapping of settings, not str"):
+            graph.invoke({"task": "t"}, context="max_subgoals=3")  # type: ignore[arg-type]
 
 
 def test_the_cli_refuses_out_of_bound_settings(capsys):
@@ -215,3 +217,21 @@ def test_a_real_model_stops_generating_at_the_deadline(smollm2_path):
         reply = chat.invoke(prompt)
     assert time.monotonic() - start < 3  # 2,000 tokens would take about 25 s on two cores
     assert reply.usage_metadata["output_tokens"] < 300
+
+
+def test_an_over_long_task_is_refused_before_it_is_echoed(capsys):
+    task = "x" * 100_000
+    assert cli.main(["run", task]) == 2
+    captured = capsys.readouterr()
+    assert "the task has 100000 characters; the limit is 4000 (--max-task-chars)" in captured.err
+    assert "x" * 5000 not in captured.out + captured.err
+
+
+def test_a_thread_whose_model_file_is_missing_is_never_created(tmp_path, capsys):
+    from graphs import persistence
+
+    db, missing = tmp_path / "threads.sqlite", tmp_path / "missing.gguf"
+    assert cli.main(["run", "--thread", "t1", "--db", str(db), "--planner", str(missing), "What is 1 + 1?"]) == 2
+    assert f"--planner {missing}: no file {missing}" in capsys.readouterr().err
+    with persistence.open_threads(db) as saver:
+        assert persistence.load_thread(saver, "t1") is None  # nothing left that could never resume

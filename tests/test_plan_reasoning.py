@@ -167,7 +167,7 @@ def test_the_lumos_profile_never_reasons():
 
 
 def test_an_unknown_mode_is_refused():
-    with pytest.raises(ValueError, match=r"plan_reasoning\s+Input should be 'off', 'sketch' or 'steps'"):
+    with pytest.raises(ValueError, match=r"plan_reasoning: Input should be 'off', 'sketch' or 'steps'"):
         Context(plan_reasoning="yes")  # type: ignore[arg-type]
 
 

@@ -106,7 +106,7 @@ def test_thread_run_streams_updates_events_and_tokens_then_the_state(client, for
     events = [p.data for p in parts if p.event == "custom"]
     tokens = [p.data for p in parts if p.event == "messages"]
     expected = ["plan", "ground", "execute"] * (2 if formulation == "iterative" else 1)
-    assert updates == [*expected, *(["plan"] if formulation == "iterative" else []), "answer"]
+    assert updates == ["frame", *expected, *(["plan"] if formulation == "iterative" else []), "answer"]
     assert [e["type"] for e in events if e["type"] == "result"] == ["result", "result"]
     assert events[-1] == {"type": "answer", "answer": "72", "error": None}
     assert len(tokens) > 6 and all(t[1]["langgraph_node"] in {"plan", "ground"} for t in tokens)
