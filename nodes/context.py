@@ -194,8 +194,6 @@ class Context:
         object.__setattr__(self, "domain", canonical_domain(self.domain))
 
 
-
-
 def make_context(values: Mapping[str, Any], kind: type[Context] = Context) -> Context:
     """Return the context for a JSON-like mapping, or raise SettingsError naming each bad field."""
     return kind(**values)

@@ -50,7 +50,9 @@ def test_bad_settings_are_refused_naming_the_field(values, field):
 def test_a_bad_context_from_json_fails_the_run_clearly_for_both_graphs():
     for module in (iterative, onetime):
         graph = module.build(models=ScriptedModels(scripted(), scripted()), tools={"maths": {}}).compile()
-        with pytest.raises(SettingsError, match=r"^invalid run setting max_subgoals: Input should be a valid"):
+        with pytest.raises(
+            SettingsError, match=r"^invalid run setting max_subgoals: Input should be a valid"
+        ):
             graph.invoke({"task": "t"}, context={"max_subgoals": "3"})  # type: ignore[arg-type]
         # a context of no kind at all: the same error, not an AttributeError deep in a node
         with pytest.raises(SettingsError, match="a Context or a mapping of settings, not str"):
@@ -231,7 +233,9 @@ def test_a_thread_whose_model_file_is_missing_is_never_created(tmp_path, capsys)
     from graphs import persistence
 
     db, missing = tmp_path / "threads.sqlite", tmp_path / "missing.gguf"
-    assert cli.main(["run", "--thread", "t1", "--db", str(db), "--planner", str(missing), "What is 1 + 1?"]) == 2
+    assert (
+        cli.main(["run", "--thread", "t1", "--db", str(db), "--planner", str(missing), "What is 1 + 1?"]) == 2
+    )
     assert f"--planner {missing}: no file {missing}" in capsys.readouterr().err
     with persistence.open_threads(db) as saver:
         assert persistence.load_thread(saver, "t1") is None  # nothing left that could never resume
