@@ -8,7 +8,6 @@ subgraphs shows every plan, ground and execute step. ``agent()`` is the same cho
 callers who want the configured graph itself.
 """
 
-import functools
 from functools import partial
 from typing import Any, NotRequired
 
@@ -17,7 +16,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from graphs.binding import DomainChoice
+from graphs.binding import DomainChoice, lazy_graph
 from graphs.crosscheck import CrossCheckState
 from graphs.effort import DEFAULT_EFFORT
 from graphs.pipeline import Pipelines
@@ -72,13 +71,4 @@ def build(
     return builder
 
 
-@functools.cache
-def make_graph() -> Graph:
-    """Return the compiled ``lumos`` graph over the defaults, built on first call (``langgraph.json``)."""
-    return build().compile(name="lumos")  # models load on first use, not at import
-
-
-def __getattr__(name: str) -> Graph:
-    if name == "graph":  # ``from graphs.agent import graph``: built when asked, not at import
-        return make_graph()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+make_graph, __getattr__ = lazy_graph(build, "lumos", __name__)  # langgraph.json serves make_graph

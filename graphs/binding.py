@@ -6,6 +6,7 @@ models run in-process by llama.cpp (loaded on first use) and every domain of ``d
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from typing import Any
@@ -104,3 +105,25 @@ def new_builder(nodes: dict[str, Callable[..., Any]], domains: Domains) -> Lumos
     for name, node in nodes.items():
         builder.add_node(name, within_budget(node, final=name in FINAL_NODES))
     return builder
+
+
+def lazy_graph(
+    build: Callable[[], StateGraph[Any, Any, Any, Any]], name: str, module: str
+) -> tuple[Callable[[], Any], Callable[[str], Any]]:
+    """Return a graph module's ``make_graph`` (built on first call, then cached) and its ``__getattr__``.
+
+    ``langgraph.json`` names ``make_graph``; ``from graphs.iterative import graph`` reaches it
+    through the module ``__getattr__``, so importing the module builds nothing.
+    """
+
+    @functools.cache
+    def make_graph() -> Any:
+        return build().compile(name=name)  # models load on first use, not here
+
+    def module_getattr(attribute: str) -> Any:
+        if attribute == "graph":
+            return make_graph()
+        raise AttributeError(f"module {module!r} has no attribute {attribute!r}")
+
+    make_graph.__doc__ = f"Return the compiled {name} graph over the defaults, built on first call."
+    return make_graph, module_getattr

@@ -1,15 +1,13 @@
 """Lumos-I: plan one subgoal, ground it, execute it, and loop until the planner stops."""
 
-import functools
-
 from langgraph.graph import END
 
 from graphs.binding import (
-    CompiledLumosGraph,
     DomainChoice,
     LumosGraph,
     Tools,
     bound_nodes,
+    lazy_graph,
     new_builder,
     resolve,
 )
@@ -38,13 +36,4 @@ def build(
     return builder
 
 
-@functools.cache
-def make_graph() -> CompiledLumosGraph:
-    """Return the compiled graph over the defaults, built on first call (``langgraph.json`` serves it)."""
-    return build().compile(name="lumos-iterative")  # models load on first use, not at import
-
-
-def __getattr__(name: str) -> CompiledLumosGraph:
-    if name == "graph":  # ``from graphs.iterative import graph``: built when asked, not at import
-        return make_graph()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+make_graph, __getattr__ = lazy_graph(build, "lumos-iterative", __name__)  # langgraph.json serves make_graph

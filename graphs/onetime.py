@@ -8,16 +8,14 @@ A run that asks the planner to plan under a step-by-step solution (``plan_reason
 starts at ``solve``, which writes it (``nodes/reason.py``); every other run starts at ``plan``.
 """
 
-import functools
-
 from langgraph.graph import END
 
 from graphs.binding import (
-    CompiledLumosGraph,
     DomainChoice,
     LumosGraph,
     Tools,
     bound_nodes,
+    lazy_graph,
     new_builder,
     resolve,
 )
@@ -56,13 +54,4 @@ def build(
     return builder
 
 
-@functools.cache
-def make_graph() -> CompiledLumosGraph:
-    """Return the compiled graph over the defaults, built on first call (``langgraph.json`` serves it)."""
-    return build().compile(name="lumos-onetime")  # models load on first use, not at import
-
-
-def __getattr__(name: str) -> CompiledLumosGraph:
-    if name == "graph":  # ``from graphs.onetime import graph``: built when asked, not at import
-        return make_graph()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+make_graph, __getattr__ = lazy_graph(build, "lumos-onetime", __name__)  # langgraph.json serves make_graph
