@@ -237,6 +237,11 @@ def answer(state: LumosState, context: Context, models: ModelProvider, formulati
     return None, "the run stopped before the episode ended (reward 0)"
 
 
+def release(state: LumosState) -> None:
+    """Close the run's episode: a run that failed leaves no browser open."""
+    close(state.get("environment"), state.get("run_key", ""))
+
+
 # Solved episodes on training seeds, made by training/web_demos.py's DOM-reading policies
 # (tests/test_web.py re-runs them): the instruct profile's worked examples.
 EXEMPLARS_FILE = Path(__file__).with_name("web_exemplars.json")
@@ -262,4 +267,5 @@ DOMAIN = Domain(
     formulations=frozenset({"iterative", "onetime", "integrated", "direct"}),
     interactive=True,  # Lumos-O grounds each subgoal on its page; the baselines act step by step
     ended=lambda observation: observation.startswith(ENDED),
+    release=release,
 )

@@ -86,14 +86,25 @@ def parse_args(name: str, args: str) -> tuple[int, str]:
     return number, text
 
 
-def current_refs(state: LumosState | None) -> list[int]:
-    """Return the element refs of the page the run is on: the last action's page, else the task's."""
+def current_elements(state: LumosState | None) -> list[tuple[int, str]]:
+    """Return (ref, tag) of the elements on the run's page: the last action's page, else the task's."""
     if state is None:
         return []
+    page = state.get("task", "")
     for action in reversed(state.get("actions", [])):
         if action["name"] in ACTIONS and action["ok"]:
-            return [int(r) for r in _REF.findall(action["observation"])]
-    return [int(r) for r in _REF.findall(state.get("task", ""))]
+            page = action["observation"]
+            break
+    return [(int(found[1]), found[2]) for found in _ELEMENT.finditer(page)]
+
+
+_ELEMENT = re.compile(r"^\[(-?\d+)\] (\S+)", re.M)
+MAX_TEXT_CHARS = 120  # what TYPE and SELECT may write: a bound, so a looping model cannot type forever
+
+
+def ref_rule(refs: list[int]) -> str:
+    """Return a grammar alternative of element refs."""
+    return " | ".join(grammar.literal(str(r)) for r in refs)
 
 
 def ground(
@@ -106,20 +117,34 @@ def ground(
 ) -> str:
     """Return the grammar of a web grounder output: numbered actions on the current page.
 
-    The instruct profile names elements by the refs the current page has; the lumos profile
-    writes Lumos's own form, an environment variable and a query (``CLICK(R1, QUERY: ...)``).
+    The instruct profile names elements by the refs the current page has, each action only the
+    elements that can take it (TYPE a text field, SELECT a list); its text is bounded in length.
+    The lumos profile writes Lumos's own form, an environment variable and a query
+    (``CLICK(R1, QUERY: ...)``), whose executor picks a fitting element itself.
     """
-    refs = current_refs(state)
-    ref_rule = " | ".join(grammar.literal(str(r)) for r in refs) if refs else '"-"? [0-9]+'
-    text = "[^()\\n;,]+"
+    elements = current_elements(state)
+    text = f"text ::= [^()\\n;,]{{1,{MAX_TEXT_CHARS}}}"
     if profile == "lumos":
-        act = (
+        rules = [
             'act ::= "CLICK(" env ", QUERY: " text ")" | "TYPE(" env ", QUERY: " text ", TEXT: " text ")"'
-            ' | "SELECT(" env ", QUERY: " text ", TEXT: " text ")"\nenv ::= "Env" | "R" [1-9] [0-9]*'
-        )
+            ' | "SELECT(" env ", QUERY: " text ", TEXT: " text ")"',
+            'env ::= "Env" | "R" [1-9] [0-9]*',
+        ]
+    elif not elements:  # no page seen yet (a test's bare state): any ref, the executor checks it
+        rules = ['act ::= "CLICK(" ref ")" | "TYPE(" ref ", " text ")" | "SELECT(" ref ", " text ")"']
+        rules.append('ref ::= "-"? [0-9]+')
     else:
-        act = 'act ::= "CLICK(" ref ")" | "TYPE(" ref ", " text ")" | "SELECT(" ref ", " text ")"'
-    rules = [f'root ::= s{assigned + 1} "\\n"?', f"ref ::= {ref_rule}", f"text ::= {text}", act]
+        takers = {
+            name: [ref for ref, tag in elements if takes(name, tag)] for name in ("CLICK", "TYPE", "SELECT")
+        }
+        forms = {
+            "CLICK": '"CLICK(" click ")"',
+            "TYPE": '"TYPE(" type ", " text ")"',
+            "SELECT": '"SELECT(" select ", " text ")"',
+        }
+        rules = ["act ::= " + " | ".join(forms[name] for name, refs in takers.items() if refs)]
+        rules += [f"{name.lower()} ::= {ref_rule(refs)}" for name, refs in takers.items() if refs]
+    rules = [f'root ::= s{assigned + 1} "\\n"?', text, *rules]
     first, top = assigned + 1, assigned + min(max_actions, 8)
     for k in range(first, top + 1):
         more = f" ({grammar.literal(grammar.SEPARATOR)} s{k + 1})?" if k < top else ""

@@ -5,7 +5,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes.context import Context, context_of
+from nodes.context import Context, context_of, domain_of
 from nodes.domain import Domains, domain_for
 from nodes.events import AnswerEvent, emit
 from nodes.prompts import Formulation
@@ -20,11 +20,14 @@ def answer(
     formulation: Formulation,
     domains: Domains,
 ) -> dict[str, Any]:
-    """Set the answer (or the reason there is none) and why the run stopped."""
+    """Set the answer (or the reason there is none) and why the run stopped; release the environment."""
+    context = context_of(runtime)
+    domain = domains.get(domain_of(state, context)) if domain_of(state, context) in domains else None
     if state.get("error"):
+        if domain is not None:
+            domain.release(state)  # a failed run leaves no browser behind either
         emit(runtime, AnswerEvent(type="answer", answer=None, error=state.get("error")))
         return {"answer": None, "stop_reason": "error"}
-    context = context_of(runtime)
     stop_reason = state.get("stop_reason") or ("planner" if formulation == "iterative" else "plan_executed")
     value, error = domain_for(state, context, domains).answer(state, context, models, formulation)
     emit(runtime, AnswerEvent(type="answer", answer=value, error=error))

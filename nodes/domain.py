@@ -83,6 +83,9 @@ class Domain:
     interactive: bool = False
     # whether an action's observation says the environment has ended (the run then stops acting)
     ended: Callable[[str], bool] = lambda observation: False
+    # what a run that failed gives back of its environment (web: its browser); the answer rule
+    # releases it on success
+    release: Callable[[LumosState], None] = lambda state: None
 
     @property
     def prompt_family(self) -> str:

@@ -428,3 +428,18 @@ def test_greedy_grammar_falls_back_to_the_whole_vocabulary(small):
 
 
 QUESTION_SMALL = [HumanMessage("List three colours, one per line.")]
+
+
+def test_web_grammar_admits_each_action_only_on_elements_that_take_it_and_bounds_the_text():
+    from domains import web_actions
+
+    page = "Pick a colour.\nThe page:\n[4] input_text id=name\n[5] button Submit\n[6] select id=colour\n[7] label Name"
+    gbnf = Grammar(web_actions.ground(web_actions.ACTIONS, state={"task": page}))
+    assert gbnf.accepts("R1 = TYPE(4, Ann); R2 = SELECT(6, red); R3 = CLICK(5)")
+    assert gbnf.accepts("R1 = CLICK(7)")  # any element can be clicked
+    for wrong in ("R1 = TYPE(5, Ann)", "R1 = TYPE(7, Ann)", "R1 = SELECT(4, red)", "R1 = CLICK(9)"):
+        assert not gbnf.accepts(wrong), wrong
+    assert gbnf.accepts(f"R1 = TYPE(4, {'a' * web_actions.MAX_TEXT_CHARS})")
+    assert not gbnf.accepts(f"R1 = TYPE(4, {'a' * (web_actions.MAX_TEXT_CHARS + 1)})")  # no endless typing
+    buttons_only = Grammar(web_actions.ground(web_actions.ACTIONS, state={"task": "[5] button OK"}))
+    assert buttons_only.accepts("R1 = CLICK(5)") and not buttons_only.accepts("R1 = TYPE(5, x)")
