@@ -308,7 +308,9 @@ def test_lumos_o_grounding_a_whole_plan_at_once_refuses_a_live_page_and_says_whi
     state = onetime.build(models=models).compile().invoke(web_input("miniwob/focus-text-v1?seed=100"))
     assert "grounds one subgoal at a time" in state["error"] and "one_at_a_time=True" in state["error"]
     assert models.by_role["grounder"].calls == []  # refused before asking
-    assert not [key for key in web_domain._SESSIONS if "focus-text" in key[1]]  # a failed run's browser closed
+    assert not [
+        key for key in web_domain._SESSIONS if "focus-text" in key[1]
+    ]  # a failed run's browser closed
     assert pipeline.pipeline("onetime", Context(domain="web")).name == "lumos-onetime-stepwise"
 
 
