@@ -230,7 +230,7 @@ def test_real_graphs_run_on_smollm2_through_the_server(client, smollm2_path, gra
     )
     assert [p for p in parts if p.event == "error"] == []
     updates = [next(iter(p.data)) for p in parts if p.event == "updates"]
-    assert updates[0] == "plan" and updates[-1] == "answer"
+    assert updates[:2] == ["frame", "plan"] and updates[-1] == "answer"
     assert any(p.event == "messages" for p in parts)  # the model's tokens streamed
     values = client.threads.get_state(thread["thread_id"])["values"]
     assert values["model_calls"] >= 1 and values["stop_reason"] in {
