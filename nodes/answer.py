@@ -22,7 +22,7 @@ def answer(
 ) -> dict[str, Any]:
     """Set the answer (or the reason there is none) and why the run stopped; release the environment."""
     context = context_of(runtime)
-    domain = domains.get(domain_of(state, context)) if domain_of(state, context) in domains else None
+    domain = domains.get(domain_of(state, context))  # None for a domain not bound
     if state.get("error"):
         if domain is not None:
             domain.release(state)  # a failed run leaves no browser behind either

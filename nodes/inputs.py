@@ -55,7 +55,7 @@ def frame(state: LumosState, runtime: Runtime[Context], *, domains: Mapping[str,
     context = context_of(runtime)
     task, environment = state.get("task"), state.get("environment")
     run_key = state.get("run_key") or own_key()
-    domain = domains.get(domain_of(state, context)) if domain_of(state, context) in domains else None
+    domain = domains.get(domain_of(state, context))  # None for a domain not bound
     if domain is None or not isinstance(task, str):
         return {}  # the first model node says what is wrong (invalid_input)
     if not domain.environment_help:
