@@ -270,7 +270,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     serve.add_argument("--model", default=presets.DEFAULT_PRESET, help="preset name or .gguf path")
     serve.add_argument("--port", type=int, default=8080, help="loopback port (default 8080)")
     serve.add_argument("--parallel", type=int, default=2, help="slots: requests decoded at once (default 2)")
-    serve.add_argument("--ctx", type=int, default=4096, help="context window per slot (default 4096)")
+    serve.add_argument(
+        "--ctx", type=int, help="context window per slot (default: the model's trained context within memory)"
+    )
     serve.add_argument(
         "--build-only", action="store_true", help="build (or find) the binary, print its path, exit"
     )

@@ -17,11 +17,13 @@ it. The answer is the last query that ran without error; InterCode's reward re-r
 
 import re
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 
 from common.paths import cache_root
+from domains import sql_grammar
 from models.registry import ModelProvider
-from nodes import grammar, protocol
+from nodes import protocol
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.state import LumosState
@@ -184,21 +186,30 @@ def read_baseline(text: str, style: str) -> str | None:
     return None
 
 
-def ground(
-    actions: object,
-    *,
-    assigned: int = 0,
-    max_actions: int = 32,
-    state: object = None,
-    profile: str = "instruct",
-) -> str:
-    """Return the grammar of an SQL grounder output: ``R<k> = <statement>`` joined by ``; ``, numbered."""
-    first, top = assigned + 1, assigned + max_actions
-    rules = [f'root ::= s{first} "\\n"?', 'stmt ::= [A-Za-z(*"`] [^;\\n]*']
-    for k in range(first, top + 1):
-        more = f" ({grammar.literal(grammar.SEPARATOR)} s{k + 1})?" if k < top else ""
-        rules.append(f"{'s' + str(k)} ::= {grammar.literal(f'R{k} = ')} stmt{more}")
-    return "\n".join(rules) + "\n"
+def ground(actions: object, *, state: LumosState | None = None, profile: str = "", **limits: int) -> str:
+    """Return the grammar of an SQL grounder output over the names of the run's database."""
+    return sql_grammar.ground(run_schema(state), **limits)
+
+
+def run_schema(state: LumosState | None) -> dict[str, list[str]] | None:
+    """Return the tables and columns of the run's database, or None when it names none that opens."""
+    try:
+        database = sqltool.Database(database_path((state or {}).get("environment")))
+    except (ToolError, ValueError):
+        return None
+    with closing(database):
+        return database.schema()
+
+
+def unfinished(state: LumosState) -> str | None:
+    """Return what is unmet: the last statement failed (and why), or no query has run; else None."""
+    actions = state.get("actions", [])
+    if actions and not actions[-1]["ok"]:
+        why = actions[-1]["observation"].removeprefix(protocol.ERROR_PREFIX)
+        return f"The last statement failed ({why}): the next subgoal must repair it, not repeat it."
+    if final_query(state) is None:
+        return "No query has run without an error yet, so the task has no answer."
+    return None
 
 
 # Two worked examples from InterCode's dev slice, outside its first 100 tasks (rows 156 and 177 of
@@ -281,4 +292,5 @@ DOMAIN = Domain(
     read_baseline=read_baseline,
     frame_task=frame_task,
     environment_help="the task's database: a name in the converted InterCode cache or a .sqlite path",
+    unfinished=unfinished,
 )

@@ -27,6 +27,7 @@ from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.state import LumosState
 from tools import MemoryTool, Toolbox
 from tools import web as webtool
+from tools import web_page as webpage
 
 TRAIN_SEEDS = range(1000, 2000)  # the exemplars' and demonstrations' episodes; evaluation seeds are below
 DEV_TASKS = (  # the development tasks (issue 20); others are held out for checking what generalises
@@ -64,8 +65,30 @@ def parse_environment(environment: str | None) -> tuple[str, int]:
     return task, int(found["seed"] or 0)
 
 
+def episode_name(environment: str | None) -> str:
+    """Return the environment's canonical name: a user page's URL, or ``miniwob/<task>-v1?seed=<n>``."""
+    try:
+        url = webpage.page_url(environment or "")
+    except webtool.WebError as err:
+        raise ValueError(str(err)) from None
+    if url is not None:
+        return url
+    task, seed = parse_environment(environment)
+    return f"{task}?seed={seed}"
+
+
+def new_episode(name: str) -> "webtool.Episode | webpage.PageEpisode":
+    """Return an unopened episode for a canonical environment name."""
+    if "://" in name:
+        return webpage.PageEpisode(name)
+    task, seed = parse_environment(name)
+    return webtool.Episode(task, seed)
+
+
 def seeded(environment: str, seed: int) -> str:
-    """Return the environment's episode with this seed (``lumos run --seed``)."""
+    """Return the environment's episode with this seed (``lumos run --seed``); a user's page has one."""
+    if "://" in episode_name(environment):
+        return environment
     task, given = parse_environment(environment)
     if "?seed=" in environment and given != seed:
         raise ValueError(f"{environment} names seed {given}, and --seed {seed} another")
@@ -76,8 +99,8 @@ def seeded(environment: str, seed: int) -> str:
 class Session:
     """An open episode and the actions applied to it since its reset."""
 
-    episode: webtool.Episode
-    environment: str  # as ``parse_environment`` reads it: miniwob/<task>-v1?seed=<n>
+    episode: "webtool.Episode | webpage.PageEpisode"
+    environment: str  # as ``episode_name`` gives it: miniwob/<task>-v1?seed=<n>, or a page's URL
     applied: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -88,10 +111,9 @@ _SESSIONS: dict[tuple[str, str], Session] = {}
 
 def session(environment: str | None, run_key: str = "") -> Session:
     """Return a run's open episode of an environment, opening (resetting) it when there is none."""
-    task, seed = parse_environment(environment)
-    key = (run_key, f"{task}?seed={seed}")
+    key = (run_key, episode_name(environment))
     if key not in _SESSIONS:
-        episode = webtool.Episode(task, seed)
+        episode = new_episode(key[1])
         try:
             episode.open()
         except webtool.WebError as err:
@@ -103,10 +125,9 @@ def session(environment: str | None, run_key: str = "") -> Session:
 def close(environment: str | None, run_key: str | None = None) -> webtool.Page | None:
     """Close a run's episode of an environment (every run's if ``run_key`` is None); return its last page."""
     try:
-        task, seed = parse_environment(environment)
+        name = episode_name(environment)
     except ValueError:
         return None
-    name = f"{task}?seed={seed}"
     keys = [key for key in _SESSIONS if key[1] == name and run_key in (None, key[0])]
     pages = []
     for key in keys:
@@ -148,6 +169,46 @@ def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, str | Non
     return after, picked
 
 
+_LINE = re.compile(r"^\[(-?\d+)\] .*$", re.M)
+MAX_CHANGED_LINES = 6  # element lines a change summary quotes; the rest are counted
+
+
+def page_lines(text: str) -> dict[str, str]:
+    """Return a rendered page's element lines by ref (``"7"`` -> ``[7] input_text ...``)."""
+    return {found[1]: found[0] for found in _LINE.finditer(text)}
+
+
+def changes(before: str, after: str) -> str:
+    """Return what an action changed on the page: elements that changed, appeared or went."""
+    if after.startswith(ENDED):
+        return after
+    old, new = page_lines(before), page_lines(after)
+    parts = []
+    for label, lines in (
+        ("changed", [line for ref, line in new.items() if ref in old and old[ref] != line]),
+        ("new", [line for ref, line in new.items() if ref not in old]),
+    ):
+        if lines:
+            quoted = "; ".join(lines[:MAX_CHANGED_LINES])
+            more = f" and {len(lines) - MAX_CHANGED_LINES} more" if len(lines) > MAX_CHANGED_LINES else ""
+            parts.append(f"{len(lines)} {label}: {quoted}{more}")
+    if gone := [ref for ref in old if ref not in new]:
+        parts.append(f"{len(gone)} gone: {', '.join(f'[{ref}]' for ref in gone[:MAX_CHANGED_LINES])}")
+    return "What changed on the page: " + (". ".join(parts) if parts else "nothing") + "."
+
+
+def unfinished(state: LumosState) -> str | None:
+    """Return what the episode says while it is open (its task not done yet), or None once it ended."""
+    try:
+        parse_environment(state.get("environment"))
+    except ValueError:
+        return None  # not an episode that reports when its task is done
+    done = [a for a in state.get("actions", []) if a["name"] in ACTIONS and a["ok"]]
+    if done and done[-1]["observation"].startswith(ENDED):
+        return None
+    return "The episode is still open: the task is not done yet."
+
+
 def history(state: LumosState) -> list[tuple[str, str]]:
     """Return the web actions the run executed without error, in order."""
     return [(a["name"], a["args"]) for a in state.get("actions", []) if a["name"] in ACTIONS and a["ok"]]
@@ -167,7 +228,11 @@ def catch_up(opened: Session, done: list[tuple[str, str]]) -> Session:
 
 def shot_path(directory: str, environment: str | None, step: int) -> Path:
     """Return where the page after ``step`` actions is saved: ``<dir>/<task>-seed<n>/<step>.png``."""
-    task, seed = parse_environment(environment)
+    name = episode_name(environment)
+    if "://" in name:  # a user's page: its file or path name
+        folder = re.sub(r"[^A-Za-z0-9._-]+", "-", name.split("://", 1)[1]).strip("-")[-60:]
+        return Path(directory) / folder / f"{step:02d}.png"
+    task, seed = parse_environment(name)
     return Path(directory) / f"{task.removeprefix('miniwob/')}-seed{seed}" / f"{step:02d}.png"
 
 
@@ -234,6 +299,12 @@ def answer(state: LumosState, context: Context, models: ModelProvider, formulati
                 return f"raw reward {found[1]}, reward {found[2]}", None
     if page is None and not state.get("actions"):
         return None, "the web episode was never opened"
+    if unfinished(state) is None and page is not None:  # a user's page: it reports no reward
+        acted = len(history(state))
+        return (
+            f"Stopped after {acted} action{'s' * (acted != 1)}; the page now:\n{webtool.render(page)}",
+            None,
+        )
     return None, "the run stopped before the episode ended (reward 0)"
 
 
@@ -242,12 +313,16 @@ def release(state: LumosState) -> None:
     close(state.get("environment"), state.get("run_key", ""))
 
 
-# Solved episodes on training seeds, made by training/web_demos.py's DOM-reading policies
-# (tests/test_web.py re-runs them): the instruct profile's worked examples.
+# The instruct profile's worked examples: first three skills on pages of this project's own
+# (training/web_skills.py: a row found by its neighbouring text, a form of several fields, navigation
+# before acting), then solved episodes on training seeds made by training/web_demos.py's DOM-reading
+# policies. tests/test_web.py and tests/test_web_pages.py re-run both.
+SKILLS_FILE = Path(__file__).with_name("web_skills.json")
 EXEMPLARS_FILE = Path(__file__).with_name("web_exemplars.json")
 WEB: list[Annotation] = [
     Annotation(task=e["task"], subgoals=e["subgoals"], actions=e["actions"], results=e["results"])
-    for e in json.loads(EXEMPLARS_FILE.read_text(encoding="utf-8"))
+    for source in (SKILLS_FILE, EXEMPLARS_FILE)
+    for e in json.loads(source.read_text(encoding="utf-8"))
 ]
 
 DOMAIN = Domain(
@@ -261,11 +336,16 @@ DOMAIN = Domain(
     ground_prefix=GROUND_PREFIX_WEB,
     ground_sees_results=True,
     frame_task=frame_task,
-    environment_help="the MiniWoB++ task and seed: miniwob/<task>-v1?seed=<n>",
+    environment_help=(
+        "a MiniWoB++ task and seed (miniwob/<task>-v1?seed=<n>), or your own page: a local .html file "
+        "or a URL on 127.0.0.1/localhost"
+    ),
     seeded=seeded,
     # CoT has no actions to take on a page: refused rather than run as a text answer
     formulations=frozenset({"iterative", "onetime", "integrated", "direct"}),
     interactive=True,  # Lumos-O grounds each subgoal on its page; the baselines act step by step
     ended=lambda observation: observation.startswith(ENDED),
     release=release,
+    unfinished=unfinished,
+    changes=changes,
 )

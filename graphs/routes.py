@@ -58,9 +58,15 @@ def route_after_execute(state: LumosState) -> Literal["plan", "answer"]:
     return "answer" if state.get("error") or state.get("stop_reason") else "plan"
 
 
-def route_to_next_subgoal(state: LumosState) -> Literal["ground", "answer"]:
-    """Lumos-O one subgoal at a time: ground the next subgoal while the plan has any left, else answer."""
+def route_to_next_subgoal(state: LumosState) -> Literal["ground", "plan", "answer"]:
+    """Lumos-O one subgoal at a time: ground the next subgoal while the plan has any left, else answer.
+
+    A plan that ran out while the environment said the task was unmet (a nudge just given, once a
+    run) goes back to the planner to be continued.
+    """
     if state.get("error") or state.get("stop_reason"):
         return "answer"
-    done = len(state.get("subgoal_results", []))  # execute records one result per subgoal it ran
-    return "ground" if 0 < done < len(state.get("subgoals", [])) else "answer"
+    done, planned = len(state.get("subgoal_results", [])), len(state.get("subgoals", []))
+    if done == planned and any(n["after"] == planned for n in state.get("nudges", [])):
+        return "plan"
+    return "ground" if 0 < done < planned else "answer"

@@ -43,6 +43,7 @@ class Layout:
     metadata: int
     data_start: int
     data_end: int
+    numbers: dict[str, int]  # the integer metadata (``qwen2.context_length``, ``qwen2.block_count``...)
 
 
 class GGUFError(ValueError):
@@ -142,9 +143,12 @@ def check_gguf(path: str | Path) -> Layout:
         n_tensors = cursor.count("the tensor count", 8 + 4 + 8 + 4 + 8)  # shortest tensor info
         n_kv = cursor.count("the metadata count", 8 + 4 + 1)  # shortest entry
         alignment = GGUF_DEFAULT_ALIGNMENT
+        numbers: dict[str, int] = {}
         for index in range(n_kv):
             key = cursor.string(f"metadata key {index}")
             value = cursor.skip_value(cursor.value_type(f"metadata {key!r}"), f"metadata {key!r}")
+            if value is not None:
+                numbers[key] = value
             if key == "general.alignment":
                 if not value or value & (value - 1):
                     raise cursor.fail(f"general.alignment is {value}, not a power of two")
@@ -167,4 +171,4 @@ def check_gguf(path: str | Path) -> Layout:
                     f"{start + offset + nbytes}, past the end of the {size}-byte file"
                 )
         end = max((start + offset + nbytes for _, offset, nbytes in extents), default=start)
-        return Layout(version=version, tensors=n_tensors, metadata=n_kv, data_start=start, data_end=end)
+        return Layout(version, n_tensors, n_kv, start, end, numbers)

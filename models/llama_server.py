@@ -30,6 +30,7 @@ from tqdm import tqdm
 from common.sdist import SdistError, download_sdist
 from models.adapters import resolve_spec
 from models.presets import cache_dir
+from models.window import context_window
 
 # the Makefile's CMAKE_ARGS: portable AVX2, since a native build segfaults where AMX is advertised
 DEFAULT_CMAKE_ARGS = (
@@ -130,7 +131,7 @@ def free_port() -> int:
 
 
 def command(
-    spec: str, *, port: int, parallel: int = 1, n_ctx: int = 4096, threads: int | None = None
+    spec: str, *, port: int, parallel: int = 1, n_ctx: int | None = None, threads: int | None = None
 ) -> list[str]:
     """Return the llama-server command line for a preset or GGUF: loopback, N slots, continuous batching.
 
@@ -140,6 +141,7 @@ def command(
     threads = threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
     base, lora = resolve_spec(spec)
     adapter = ["--lora", str(lora)] if lora else []
+    n_ctx = n_ctx or context_window(base)  # per slot, sized as the in-process backend sizes it
     return [
         str(binary()),
         "--model", str(base),
@@ -163,7 +165,9 @@ def command(
 
 
 @contextmanager
-def serve(spec: str, *, port: int | None = None, parallel: int = 1, n_ctx: int = 4096) -> Iterator[str]:
+def serve(
+    spec: str, *, port: int | None = None, parallel: int = 1, n_ctx: int | None = None
+) -> Iterator[str]:
     """Start llama-server for ``spec`` and yield its URL once it answers ``/health``; stop it after."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"

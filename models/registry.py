@@ -21,6 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from models.adapters import resolve_spec
 from models.chat import ChatLlamaCpp, LoadedModel, PromptFormat
 from models.server import ChatLlamaServer, is_server
+from models.window import context_window
 
 _LOADED: dict[tuple[str, str, int, int, str], LoadedModel] = {}
 _LOADING = threading.Lock()
@@ -34,19 +35,20 @@ class ModelProvider(Protocol):
         ...
 
 
-def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None) -> dict[str, Any]:
+def llama_settings(spec: str, *, n_ctx: int | None = None, n_threads: int | None = None) -> dict[str, Any]:
     """Return the ``llama_cpp.Llama`` keyword arguments every model of this project is loaded with.
 
     A ``base+adapter.gguf`` spec adds the LoRA adapter, checked against its base first. llama.cpp then
     reads the base into memory instead of mapping it (llama-cpp-python turns mmap off with an
-    adapter), so each role's context holds its own copy of the base's weights.
+    adapter), so each role's context holds its own copy of the base's weights. Without ``n_ctx`` the
+    window is sized from the model and the machine (``models/window.py``).
     """
     # llama.cpp's default is half the cores; LUMOS_THREADS caps it when other work shares the machine
     threads = n_threads or int(os.environ.get("LUMOS_THREADS") or 0) or os.cpu_count() or 1
     base, lora = resolve_spec(spec)
     return ({"lora_path": str(lora)} if lora else {}) | {
         "model_path": str(base),
-        "n_ctx": n_ctx,
+        "n_ctx": n_ctx or context_window(base),
         "n_threads": threads,
         "n_threads_batch": threads,
         "seed": 0,
@@ -54,10 +56,12 @@ def llama_settings(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None
     }
 
 
-def load(spec: str, *, n_ctx: int = 4096, n_threads: int | None = None, slot: str = "shared") -> LoadedModel:
+def load(
+    spec: str, *, n_ctx: int | None = None, n_threads: int | None = None, slot: str = "shared"
+) -> LoadedModel:
     """Load (once per process) the GGUF named by ``spec`` into its own context for ``slot``."""
     settings = llama_settings(spec, n_ctx=n_ctx, n_threads=n_threads)
-    path = Path(settings["model_path"])
+    path, n_ctx = Path(settings["model_path"]), settings["n_ctx"]
     key = (str(path.resolve()), settings.get("lora_path", ""), n_ctx, settings["n_threads"], slot)
     with _LOADING:
         if key not in _LOADED:
@@ -112,7 +116,7 @@ class LlamaModels:
     def __init__(
         self,
         *,
-        n_ctx: int = 4096,
+        n_ctx: int | None = None,  # None: sized from each model and the machine (models/window.py)
         n_threads: int | None = None,
         separate_roles: bool = True,
         prefix_reuse: bool = True,

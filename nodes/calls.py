@@ -1,5 +1,6 @@
 """Ask a planner or grounder model for one line, with the prompt profile the run asks for."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,19 +56,49 @@ def sampling(context: Context) -> dict[str, Any]:
     return {"temperature": context.temperature, "seed": context.sampling_seed}
 
 
+def example_starts(request: Request) -> list[int]:
+    """Return where each worked example begins: a user turn that opens as the run's own first turn does.
+
+    The run's conversation and each example's are built by the same builder, so they open alike.
+    """
+    opener = request.turns[0][1][:OPENER_CHARS] if request.turns else None
+    starts = [
+        index
+        for index, (role, text) in enumerate(request.examples)
+        if role == "user" and opener is not None and text.startswith(opener)
+    ]
+    return starts if starts[:1] == [0] else [0]
+
+
+OPENER_CHARS = 24
+logger = logging.getLogger(__name__)
+
+
 def ask(models: ModelProvider, context: Context, request: Request) -> str:
-    """Return the model's reply to ``request``, stripped: zero-shot Lumos or few-shot instruct."""
+    """Return the model's reply to ``request``, stripped: zero-shot Lumos or few-shot instruct.
+
+    A prompt that does not fit the model's window loses worked examples, the first ones first,
+    before it is refused: the task, the current page and the history are what the reply needs.
+    """
     prompt_format = prompt_format_for(context)
-    if prompt_format == "chat":
-        messages = to_messages([("system", request.system), *request.examples, *request.turns])
-    else:
-        messages = to_messages(request.turns)
     model = models.chat(
         request.spec, role=request.role, prompt_format=prompt_format, max_tokens=context.max_new_tokens
     )
     options = sampling(context) | ({"grammar": request.grammar} if request.grammar is not None else {})
-    try:
-        reply = model.invoke(messages, stop=None if request.stop is None else list(request.stop), **options)
-    except ContextOverflowError as err:
-        raise ModelCallError(f"{request.role} prompt does not fit: {err}") from err
-    return reply.text.strip()
+    stop = None if request.stop is None else list(request.stop)
+    cuts = [*example_starts(request), len(request.examples)] if prompt_format == "chat" else [0]
+    for cut in dict.fromkeys(cuts):  # each cut drops one more example; the last drops them all
+        if prompt_format == "chat":
+            messages = to_messages([("system", request.system), *request.examples[cut:], *request.turns])
+        else:
+            messages = to_messages(request.turns)
+        try:
+            return model.invoke(messages, stop=stop, **options).text.strip()
+        except ContextOverflowError as err:
+            overflow = err
+            logger.info(
+                "%s prompt does not fit with %d example turns; dropping one example",
+                request.role,
+                len(request.examples) - cut,
+            )
+    raise ModelCallError(f"{request.role} prompt does not fit: {overflow}") from overflow

@@ -7,7 +7,7 @@ family's script: a builder's ``domain`` is the Lumos prompt family a domain spea
 (``Domain.prompt_family``: its own name for maths and complex QA).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nodes import protocol
 from nodes.context import PlanReasoning
@@ -22,6 +22,8 @@ from nodes.prompts import (
     GROUND_RESULTS,
     INSTRUCT_GROUND_REASONING,
     INSTRUCT_PLAN_SOLUTION,
+    NUDGE_ITERATIVE,
+    NUDGE_ONETIME,
     PLAN_FEEDBACK,
     PLAN_FEEDBACK_WEB,
     PLAN_FEEDBACK_WEB_END,
@@ -30,6 +32,7 @@ from nodes.prompts import (
     Rendering,
     Turn,
 )
+from nodes.state import Nudge
 
 
 def plan_feedback(index: int, result: str, *, rendering: Rendering) -> str:
@@ -58,6 +61,7 @@ def plan_conversation(
     reasoning: str | None = None,
     solution: str | None = None,
     family: str = "",
+    nudges: Sequence[Nudge] = (),
 ) -> list[Turn]:
     """Return the planner's turns for a task given the subgoals planned and executed so far.
 
@@ -68,19 +72,18 @@ def plan_conversation(
     by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
     follows the task turn (``--plan-reasoning steps``). In Lumos's web family (``family``
     ``web_agent``) the feedback restates the subgoal as done instead of showing its result, except in
-    the instruct profile, whose planner is shown the page each subgoal left.
+    the instruct profile, whose planner is shown the page each subgoal left. ``nudges`` are the
+    stops fed back while the task was unmet: the stop line and the observation that answered it
+    (Lumos-I), or the plan so far and the observation asking it to go on (Lumos-O).
     """
     first = PLAN_FIRST.format(task=task.strip())
     if solution is not None:
         first += INSTRUCT_PLAN_SOLUTION.format(solution=solution.strip())
     turns: list[Turn] = [("user", first)]
+    told = {nudge["after"]: nudge for nudge in nudges}
     if formulation == "onetime":
-        if subgoals:
-            plan = protocol.render_plan(list(subgoals))
-            if reasoning is not None:
-                plan = protocol.render_reasoning(reasoning, plan)
-            turns.append(("assistant", plan))
-        return turns
+        return turns + onetime_plan_turns(list(subgoals), reasoning, told)
+    turns += nudge_turns(told.get(0))
     for index, (subgoal, result) in enumerate(zip(subgoals, results, strict=False), start=1):
         line = protocol.render_subgoal(index, subgoal) if terse else protocol.render_plan_step(index, subgoal)
         turns.append(("assistant", line))
@@ -88,9 +91,66 @@ def plan_conversation(
             turns.append(("user", web_feedback(subgoal)))
         else:
             turns.append(("user", plan_feedback(index, result, rendering=rendering)))
+        turns += nudge_turns(told.get(index))
     if stopped:
         turns.append(("assistant", protocol.STOP_LINE))
     return turns
+
+
+def nudge_turns(nudge: Nudge | None) -> list[Turn]:
+    """Return a Lumos-I stop fed back: the stop line as the planner said it, then the observation."""
+    if nudge is None:
+        return []
+    return [("assistant", nudge["said"]), ("user", NUDGE_ITERATIVE.format(note=nudge["note"]))]
+
+
+def onetime_plan_turns(subgoals: list[str], reasoning: str | None, told: dict[int, Nudge]) -> list[Turn]:
+    """Return a Lumos-O plan's turns: the plan, and where it ran out unfinished, the rest asked for."""
+    if not subgoals:
+        return []
+    cut = min(told) if told else len(subgoals)
+    plan = protocol.render_plan(subgoals[:cut])
+    if reasoning is not None:
+        plan = protocol.render_reasoning(reasoning, plan)
+    turns: list[Turn] = [("assistant", plan)]
+    if told:
+        note = NUDGE_ONETIME.format(note=told[cut]["note"], first=cut + 1)
+        turns.append(("user", note))
+        if subgoals[cut:]:
+            turns.append(("assistant", protocol.render_plan(subgoals[cut:], first=cut + 1)))
+    return turns
+
+
+def compact_results(
+    first: str, results: Sequence[str], changes: Callable[[str, str], str] | None
+) -> list[str]:
+    """Return results as a prompt shows them: what each changed, the newest also in full.
+
+    Without ``changes`` (a domain whose observations are short) every result is shown as it is.
+    ``first`` is the observation before the first result (the task, with the page it opened on).
+    Errors stay whole: they are short, and the planner must see why a step failed.
+    """
+    if changes is None:
+        return list(results)
+    shown, before = [], first
+    for index, result in enumerate(results, start=1):
+        if result.startswith(protocol.ERROR_PREFIX):
+            shown.append(result)
+            continue
+        summary = changes(before, result)
+        shown.append(f"{summary}\n{result}" if index == len(results) else summary)
+        before = result
+    return shown
+
+
+def compacted(exemplars: Sequence[Annotation], changes: Callable[[str, str], str] | None) -> list[Annotation]:
+    """Return worked examples with their results shown as a run's are (``compact_results``)."""
+    if changes is None:
+        return list(exemplars)
+    return [
+        Annotation(**{**ex, "results": compact_results(ex["task"], ex["results"], changes)})
+        for ex in exemplars
+    ]
 
 
 def ground_conversation(

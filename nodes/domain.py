@@ -86,6 +86,12 @@ class Domain:
     # what a run that failed gives back of its environment (web: its browser); the answer rule
     # releases it on success
     release: Callable[[LumosState], None] = lambda state: None
+    # what a run's environment says is still unmet (web: the episode is open; SQL: the last statement
+    # failed), or None: the planner is told after each subgoal, and a stop before then is fed back once
+    unfinished: Callable[[LumosState], str | None] = lambda state: None
+    # a short account of what changed between two observations (web: the page's changed elements):
+    # earlier observations are shown this way, so a prompt holds one full page, not every page
+    changes: Callable[[str, str], str] | None = None
 
     @property
     def prompt_family(self) -> str:

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 
@@ -11,7 +11,7 @@ from nodes import protocol
 from nodes.context import Context, context_of
 from nodes.domain import Domains, domain_for
 from nodes.events import emit, result_event
-from nodes.progress import subgoal_in_turn
+from nodes.progress import nudge, subgoal_in_turn
 from nodes.prompts import Formulation
 from nodes.protocol import ERROR_PREFIX
 from nodes.state import ExecutedAction, LumosState, failure
@@ -104,4 +104,13 @@ def execute(
         update["subgoal_results"] = [executed[-1]["observation"] if executed else "nothing"]
     if ended:
         update["stop_reason"] = "environment"
+    elif one_at_a_time and formulation == "onetime" and subgoal == len(subgoals):
+        # the plan ran out: if the environment says the task is unmet, the planner is asked to go on
+        results = [*state.get("subgoal_results", []), *update["subgoal_results"]]
+        after = cast(
+            LumosState,
+            {**state, "actions": [*state.get("actions", []), *executed], "subgoal_results": results},
+        )
+        if told := nudge(after, context, domain):
+            update["nudges"] = [told]
     return update

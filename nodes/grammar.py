@@ -55,17 +55,19 @@ def plan_iterative(next_index: int) -> str:
     return f'root ::= ({choices}) "\\n"?\ntext ::= {_TEXT}\n'
 
 
-def plan_onetime(max_subgoals: int, *, reasoning: bool = False) -> str:
+def plan_onetime(max_subgoals: int, *, reasoning: bool = False, first: int = 1) -> str:
     """Return the grammar of a Lumos-O plan: ``Subgoal 1: ...; Subgoal 2: ...``, numbered, bounded.
 
     With ``reasoning`` the plan follows a ``Reasoning: ...`` line (``--plan-reasoning sketch``) of at
     most ``MAX_SKETCH_CHARS`` characters, so a model repeating itself still gets to write its plan.
+    A plan continued after ``first - 1`` subgoals (a live environment's nudge) is numbered from ``first``.
     """
     sketch = ""
     if reasoning:
         sketch = f'{literal(protocol.REASONING)} [A-Za-z0-9] [^\\n]{{0,{MAX_SKETCH_CHARS}}} "\\n" '
-    lines = [f'root ::= {sketch}{literal(_head(1))} text{" more2?" if max_subgoals > 1 else ""} "\\n"?']
-    for k in range(2, max_subgoals + 1):
+    more = f" more{first + 1}?" if max_subgoals > first else ""
+    lines = [f'root ::= {sketch}{literal(_head(first))} text{more} "\\n"?']
+    for k in range(first + 1, max_subgoals + 1):
         tail = f" more{k + 1}?" if k < max_subgoals else ""
         lines.append(f"more{k} ::= {literal(SEPARATOR + _head(k))} text{tail}")
     lines.append(f"text ::= {_PLAN_TEXT}")

@@ -35,15 +35,17 @@ def grounder_request(
         or (domain.ground_sees_results and not speaks_lumos(domain, context)),
         "prefix": None if speaks_lumos(domain, context) else domain.ground_prefix or None,
     }
+    # earlier pages as what changed, the newest in full: one page per prompt, not one per step
+    changes = domain.changes if common["show_results"] and common["terse"] else None
     turns = conversations.ground_conversation(
         state["task"],
         state["subgoals"],
         groundings_so_far(state) if formulation == "iterative" else [],
-        results=state.get("subgoal_results", []),
+        results=conversations.compact_results(state["task"], state.get("subgoal_results", []), changes),
         reasoning=state.get("reasoning"),
         **common,
     )
-    exemplars = exemplars_for(domain, state["task"], context)
+    exemplars = conversations.compacted(exemplars_for(domain, state["task"], context), changes)
     examples = conversations.exemplar_ground_turns(
         exemplars,
         reasoning="reasoning" in state,

@@ -1,6 +1,6 @@
 """Planning module: ask the planner for the next subgoal (Lumos-I) or the whole plan (Lumos-O)."""
 
-from typing import Any
+from typing import Any, cast
 
 from langgraph.runtime import Runtime
 
@@ -11,6 +11,7 @@ from nodes.context import Context, PlanReasoning, context_of
 from nodes.domain import Domain, Domains, domain_for
 from nodes.events import ReasoningEvent, StopEvent, emit, subgoal_events
 from nodes.inputs import invalid_input
+from nodes.progress import nudge
 from nodes.prompts import Formulation
 from nodes.selection import exemplars_for
 from nodes.state import LumosState, failure
@@ -42,19 +43,24 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
         else prompts.INSTRUCT_PLAN_SYSTEM_ONETIME
     )
     system = prompts.INSTRUCT_PLAN_SYSTEM + shape + prompts.INSTRUCT_PLAN_SYSTEM_REASONING[mode]
-    exemplars = exemplars_for(domain, state["task"], context)
+    changes = domain.changes if terse else None  # Lumos's own text shows results as they are
+    exemplars = conversations.compacted(exemplars_for(domain, state["task"], context), changes)
     examples = conversations.exemplar_plan_turns(
         exemplars, formulation=formulation, rendering=context.rendering, terse=terse, reasoning=mode
     )
+    results = conversations.compact_results(state["task"], state.get("subgoal_results", []), changes)
+    if terse and results and (note := domain.unfinished(state)):
+        results[-1] += f"\n{note}"  # what the environment says is unmet, with the newest result
     turns = conversations.plan_conversation(
         state["task"],
         state.get("subgoals", []),
-        state.get("subgoal_results", []),
+        results,
         formulation=formulation,
         rendering=context.rendering,
         terse=terse,
         solution=state.get("reasoning"),
         family=domain.prompt_family,
+        nudges=state.get("nudges", []),
     )
     # Lumos modules answer in one line. Chat models sometimes break the line after "No, I will keep
     # planning.", so in the instruct profile the planner may use several lines, joined back into one.
@@ -62,7 +68,7 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
     gbnf = None
     if formulation == "onetime":  # a runaway plan stops where it would break the max_subgoals limit
         stop += (protocol.render_subgoal(context.max_subgoals + 1, "").strip(),)
-        gbnf = grammar.plan_onetime(context.max_subgoals, reasoning=mode == "sketch")
+        gbnf = grammar.plan_onetime(context.max_subgoals, reasoning=mode == "sketch", first=done + 1)
     else:
         gbnf = grammar.plan_iterative(done + 1)
     constrained = gbnf if grammar.is_constrained(context) else None
@@ -92,10 +98,21 @@ def read_plan(text: str, state: LumosState, context: Context, formulation: Formu
         return failure(f"planner output is not a Lumos plan ({err.reason}): {err.text!r}", update)
     if formulation == "iterative":
         subgoals = subgoals[:1]  # one subgoal per turn; extra ones are the model running ahead
-    elif len(subgoals) > context.max_subgoals:
+    elif len(subgoals) + len(state.get("subgoals", [])) > context.max_subgoals:
         limit = f"the limit is {context.max_subgoals} (max_subgoals)"
         return failure(f"the plan has {len(subgoals)} subgoals; {limit}", update)
     return update | {"subgoals": subgoals}
+
+
+def ask_planner(
+    models: ModelProvider, state: LumosState, context: Context, formulation: Formulation, domain: Domain
+) -> dict[str, Any]:
+    """Return the update of one planner call on the state as it stands."""
+    try:
+        request = planner_request(state, context, formulation, domain)
+    except (ValueError, OSError) as err:  # an unreadable pool, or examples without reasoning lines
+        raise ModelCallError(f"cannot show worked examples: {err}") from err
+    return read_plan(ask(models, context, request), state, context, formulation)
 
 
 def plan(
@@ -112,17 +129,26 @@ def plan(
         return failure(problem)
     if formulation == "iterative" and len(state.get("subgoals", [])) >= context.max_subgoals:
         return {"stop_reason": "max_subgoals"}  # the cap that keeps Lumos-I bounded
+    domain = domain_for(state, context, domains)
     try:
-        request = planner_request(state, context, formulation, domain_for(state, context, domains))
-    except (ValueError, OSError) as err:  # an unreadable pool, or examples without reasoning lines
-        return failure(f"cannot show worked examples: {err}")
-    try:
-        update = read_plan(ask(models, context, request), state, context, formulation)
+        update = ask_planner(models, state, context, formulation, domain)
+        said = update["plan_outputs"][0] if update.get("stop_reason") == "planner" else ""
+        if said and (told := nudge(state, context, domain, said)):
+            emit(runtime, StopEvent(type="stop", text=said))
+            # the stop is answered by what is unmet, and the planner asked once more
+            again = ask_planner(
+                models, cast(LumosState, {**state, "nudges": [told]}), context, formulation, domain
+            )
+            update = again | {
+                "nudges": [told],
+                "plan_outputs": update["plan_outputs"] + again["plan_outputs"],
+            }
+            update["model_calls"] = 2
     except ModelCallError as err:
         return failure(str(err))
     if "reasoning" in update:
         emit(runtime, ReasoningEvent(type="reasoning", text=update["reasoning"]))
     if update.get("stop_reason") == "planner":
-        emit(runtime, StopEvent(type="stop", text=update["plan_outputs"][0]))
+        emit(runtime, StopEvent(type="stop", text=update["plan_outputs"][-1]))
     emit(runtime, *subgoal_events(update.get("subgoals", []), first=len(state.get("subgoals", [])) + 1))
     return update

@@ -6,8 +6,10 @@ Read by the grounding, execution and baseline nodes alike, so none of them impor
 from collections.abc import Collection
 
 from nodes import protocol
+from nodes.context import Context
+from nodes.domain import Domain
 from nodes.prompts import Formulation
-from nodes.state import LumosState
+from nodes.state import LumosState, Nudge
 
 
 def groundings_so_far(state: LumosState) -> list[str]:
@@ -47,3 +49,17 @@ def subgoal_in_turn(state: LumosState, formulation: Formulation, one_at_a_time: 
 def unknown_actions(actions: list[protocol.Action], available: Collection[str]) -> list[str]:
     """Return the action names that are not in the domain's action set (passthrough is allowed)."""
     return [a["name"] for a in actions if a["name"] and a["name"] not in available]
+
+
+def nudge(state: LumosState, context: Context, domain: Domain, said: str = "") -> Nudge | None:
+    """Return the observation a plan's end gets while the environment says the task is unmet, or None.
+
+    A Lumos-I stop line (``said``) or a Lumos-O plan that ran out is answered once a run, in the
+    instruct profile without planner reasoning, and only while ``max_subgoals`` leaves room to act.
+    """
+    if context.profile != "instruct" or context.plan_reasoning != "off" or state.get("nudges"):
+        return None
+    planned = len(state.get("subgoals", []))
+    if planned >= context.max_subgoals or not (note := domain.unfinished(state)):
+        return None
+    return Nudge(after=planned, said=said, note=note)

@@ -23,6 +23,10 @@ PLAN_PREFIX = "Please provide a reasonable subgoal-based plan to solve the given
 PLAN_FIRST = PLAN_PREFIX + "Task: {task}; Initial Environment Description: None."
 PLAN_FEEDBACK = "The executed result for Subgoal {index} is {result}. Should we stop planning?"
 # the web agent's feedback restates the subgoal as done (data/process_for_train.py, collect_plan_data)
+# instruct profile, a live environment: a stop while the task is unmet is answered once (Nudge)
+NUDGE_ITERATIVE = "{note} Plan the next subgoal that gets it done."
+NUDGE_ONETIME = "The plan ran out before the task was done. {note} Continue the plan from Subgoal {first}."
+CHANGES_HEAD = "What changed: "
 PLAN_FEEDBACK_WEB = "We have already {done}"
 PLAN_FEEDBACK_WEB_END = ". Should we stop planning?"
 

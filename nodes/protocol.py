@@ -104,9 +104,9 @@ def render_plan_step(index: int, description: str) -> str:
     return line if index == 1 else f"{KEEP_PLANNING} {line}"
 
 
-def render_plan(descriptions: list[str]) -> str:
-    """Render a Lumos-O plan: all subgoals on one line joined by ``; ``."""
-    return "; ".join(render_subgoal(k, d) for k, d in enumerate(descriptions, start=1))
+def render_plan(descriptions: list[str], first: int = 1) -> str:
+    """Render a Lumos-O plan: all subgoals on one line joined by ``; ``, numbered from ``first``."""
+    return "; ".join(render_subgoal(k, d) for k, d in enumerate(descriptions, start=first))
 
 
 # --- grounding ----------------------------------------------------------------------------------

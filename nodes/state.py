@@ -28,6 +28,14 @@ class Review(TypedDict):
     reason: NotRequired[str]
 
 
+class Nudge(TypedDict):
+    """What the environment said back when a plan ended while the task was not done (once a run)."""
+
+    after: int  # subgoals planned when it was said
+    said: str  # the planner's stop line it answered (Lumos-I); "" when a Lumos-O plan ran out
+    note: str  # the observation fed back: what is unmet, and the page or error as it stands
+
+
 class LumosInput(TypedDict):
     """What a run needs: the task, and optionally its domain (else the context's)."""
 
@@ -54,6 +62,7 @@ class LumosState(LumosInput):
     subgoal_results: Annotated[list[str], operator.add]  # Lumos-I: result of each subgoal
     model_calls: Annotated[int, operator.add]  # the step count: planner and grounder calls
     reviews: Annotated[list[Review], operator.add]  # human verdicts on the plan, when asked for
+    nudges: Annotated[list[Nudge], operator.add]  # a stop fed back while the task was unmet
     elapsed_s: Annotated[float, operator.add]  # wall-clock seconds of the run's steps (nodes/budget.py)
     stop_reason: NotRequired[StopReason]
     answer: NotRequired[str | None]

@@ -249,16 +249,20 @@ def test_lumos_o_grounds_each_subgoal_on_the_page_its_turn_finds():
     assert web_domain.close(environment) is None
 
 
-def test_a_lumos_o_plan_that_ends_before_the_episode_says_so():
+def test_a_lumos_o_plan_that_runs_out_on_an_open_episode_is_continued_once_then_says_so():
     environment = "miniwob/enter-text-v1?seed=3"
     task = web_input(environment)
     box = find(first_page(environment), "input_text")
-    planner = scripted("Subgoal 1: Type the text.")
-    graph = onetime.build(
-        one_at_a_time=True, models=ScriptedModels(planner, scripted(f"R1 = TYPE({box.ref}, hello)"))
-    ).compile()
+    planner = scripted("Subgoal 1: Type the text.", "Subgoal 2: Type it again.")
+    grounder = scripted(f"R1 = TYPE({box.ref}, hello)", f"R2 = TYPE({box.ref}, hello)")
+    graph = onetime.build(one_at_a_time=True, models=ScriptedModels(planner, grounder)).compile()
     state = graph.invoke(task, context=Context(domain="web"))
-    assert [a["subgoal"] for a in state["actions"]] == [1] and state["answer"] is None
+    # the plan ran out with the episode open: the planner was told once and continued from Subgoal 2
+    assert [n["after"] for n in state["nudges"]] == [1] and len(planner.prompts) == 2
+    told = planner.prompts[1][-1].content
+    assert "The episode is still open" in told and "Continue the plan from Subgoal 2." in told
+    assert planner.calls[1]["grammar"].startswith('root ::= "Subgoal 2: "')
+    assert [a["subgoal"] for a in state["actions"]] == [1, 2] and state["answer"] is None
     assert "stopped before the episode ended" in state["error"]
 
 
@@ -436,8 +440,9 @@ def decay_free(results: list[str]) -> list[str]:
 
 def test_the_worked_examples_are_solved_episodes_the_policies_reproduce():
     sources = [e["source"] for e in json.loads(web_domain.EXEMPLARS_FILE.read_text())]
-    assert len(web_domain.WEB) == len(sources) == 3
-    for example, source in zip(web_domain.WEB, sources, strict=True):
+    demos = web_domain.WEB[-len(sources) :]  # after the skill examples (tests/test_web_pages.py)
+    assert len(sources) == 3
+    for example, source in zip(demos, sources, strict=True):
         task, seed = web_domain.parse_environment(source)
         assert seed in web_demos.TRAIN_SEEDS
         again = web_demos.demonstrate(task.removeprefix("miniwob/"), seed)
