@@ -194,7 +194,7 @@ def ground(actions: object, *, state: LumosState | None = None, profile: str = "
 def run_schema(state: LumosState | None) -> dict[str, list[str]] | None:
     """Return the tables and columns of the run's database, or None when it names none that opens."""
     try:
-        database = sqltool.Database(database_path((state or {}).get("environment")))
+        database = sqltool.Database(database_path(state.get("environment") if state else None))
     except (ToolError, ValueError):
         return None
     with closing(database):

@@ -1,6 +1,7 @@
 """Ask a planner or grounder model for one line, with the prompt profile the run asks for."""
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,18 +60,20 @@ def sampling(context: Context) -> dict[str, Any]:
 def example_starts(request: Request) -> list[int]:
     """Return where each worked example begins: a user turn that opens as the run's own first turn does.
 
-    The run's conversation and each example's are built by the same builder, so they open alike.
+    The run's conversation and each example's are built by the same builder, so they open with the
+    same template text: the part the run's first turn shares with the first example's.
     """
-    opener = request.turns[0][1][:OPENER_CHARS] if request.turns else None
-    starts = [
-        index
-        for index, (role, text) in enumerate(request.examples)
-        if role == "user" and opener is not None and text.startswith(opener)
+    if not request.turns or not request.examples:
+        return [0]
+    opener = os.path.commonprefix([request.turns[0][1], request.examples[0][1]])
+    if len(opener) < MIN_OPENER_CHARS:
+        return [0]
+    return [
+        i for i, (role, text) in enumerate(request.examples) if role == "user" and text.startswith(opener)
     ]
-    return starts if starts[:1] == [0] else [0]
 
 
-OPENER_CHARS = 24
+MIN_OPENER_CHARS = 5  # shorter shared openings are chance, not a template
 logger = logging.getLogger(__name__)
 
 

@@ -428,3 +428,42 @@ def test_lumos_i_on_a_real_model_runs_read_only_statements_to_an_end(tiny, small
         if state["answer"] is not None:  # the rows of a query that ran, and that query is what is scored
             assert domain.scored_query(state).upper().startswith(("SELECT", "WITH"))
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_the_grounder_grammar_writes_only_the_databases_own_names(tiny):
+    state = {"environment": str(tiny / "concert_singer.sqlite")}
+    grammar = Grammar(domain.ground(domain.ACTIONS, state=state, max_actions=3))
+    assert grammar.accepts("R1 = DESCRIBE singer; R2 = SELECT count(*) FROM singer WHERE Age > 40")
+    assert grammar.accepts("R1 = select T1.name from SINGER as T1 where T1.Country = 'France'")  # any case
+    assert grammar.accepts("R1 = singer JOIN concert ON singer.Singer_ID = concert.Singer_ID")
+    assert grammar.accepts("R1 = SELECT avg(Age) AS mean_age FROM singer; R2 = SELECT Name FROM R1")
+    assert not grammar.accepts("R1 = DESCRIBE singers")  # a guessed table
+    assert not grammar.accepts("R1 = SELECT Years FROM singer")  # a guessed column
+    assert not grammar.accepts("R1 = SELECT NameFROM singer")  # names cannot be glued together
+    # without a database to read, any one-line statement (the executor reports what is wrong)
+    assert Grammar(domain.ground(domain.ACTIONS, state={}, max_actions=1)).accepts("R1 = DESCRIBE singers")
+
+
+def test_a_stop_before_any_query_ran_is_fed_back_once_with_the_failed_statements_reason(tiny):
+    planner = scripted(
+        "Subgoal 1: Count the singers older than 40.",
+        "Yes, I will stop planning.",
+        "Subgoal 2: Count them with the Age column.",
+        "Yes, I will stop planning.",
+    )
+    grounder = scripted(
+        "R1 = SELECT count(*) FROM singer WHERE Years > 40", "R2 = SELECT count(*) FROM singer WHERE Age > 40"
+    )
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(sql_input(tiny), context=Context(domain="sql"))
+    told = (
+        "The last statement failed (statement failed: no such column: Years): the next subgoal must repair it"
+    )
+    assert told in planner.prompts[1][-1].content  # with the result, after each subgoal
+    # the stop came back as an observation, and the planner repaired the query
+    assert [turn.content for turn in planner.prompts[2][-2:]] == [
+        "Yes, I will stop planning.",
+        f"{told}, not repeat it. Plan the next subgoal that gets it done.",
+    ]
+    assert state["nudges"][0]["after"] == 1 and state["answer"] == "2" and state["error"] is None
+    assert len(planner.prompts) == 4  # the second stop, with a query that ran, ends the run

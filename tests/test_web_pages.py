@@ -49,7 +49,7 @@ def test_a_local_page_lists_its_visible_elements_and_takes_each_action():
 def test_only_local_files_and_this_machines_pages_are_page_environments(tmp_path):
     assert web_page.page_url("miniwob/click-button-v1") is None
     assert web_page.page_url(str(PAGES / "shop.html")) == (PAGES / "shop.html").resolve().as_uri()
-    with pytest.raises(web.WebError, match="only pages on this machine"):
+    with pytest.raises(web.WebError, match="only local files and pages on this machine"):
         web_page.page_url("https://example.com/")
     with pytest.raises(web.WebError, match="no such page"):
         web_page.page_url(str(tmp_path / "missing.html"))
@@ -103,7 +103,7 @@ def test_lumos_run_takes_a_local_html_file_as_its_environment(monkeypatch, capsy
     assert '[4] a "Tea" id=nav-tea' in out and '[13] button "Add to basket"' in out
     assert "Answer: Stopped after 1 action; the page now:" in out
     assert cli.main(["run", "--domain", "web", "--env", "https://example.com/", "Buy tea."]) == 1
-    assert "only pages on this machine" in capsys.readouterr().out
+    assert "only local files and pages on this machine" in capsys.readouterr().out
 
 
 def test_the_skill_examples_are_what_their_steps_do_on_the_projects_own_pages():

@@ -47,8 +47,9 @@ function walk(el, parent) {
   } else if (tag.startsWith('input_') || tag === 'textarea') {
     value = el.value;
   }
+  const focused = document.activeElement === el ? 1 : 0;
   out.push({ref: ref, tag: tag, text: text, value: value, id: el.id || '',
-            classes: String(el.className || ''), parent: parent, flags: [document.activeElement === el ? 1 : 0]});
+            classes: String(el.className || ''), parent: parent, flags: [focused]});
   for (const child of el.children) walk(child, ref);
 }
 walk(document.body, 0);
@@ -66,7 +67,7 @@ def page_url(environment: str) -> str | None:
     if parsed.scheme in ("http", "https"):
         if parsed.hostname not in LOCAL_HOSTS:
             raise WebError(
-                f"{environment}: only pages on this machine (127.0.0.1 or localhost) or local files are opened"
+                f"{environment}: only local files and pages on this machine (127.0.0.1, localhost) open"
             )
         return environment
     path = Path(parsed.path if parsed.scheme == "file" else environment).expanduser()

@@ -105,7 +105,7 @@ def main() -> None:
     """Write the skill examples, each run in the browser, to ``domains/web_skills.json``."""
     annotations = [{**demonstrate(*skill), "source": skill[0]} for skill in SKILLS]
     OUT.write_text(json.dumps(annotations, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"{len(annotations)} skill examples -> {OUT}")
+    print(f"{len(annotations)} skill examples -> {OUT}")  # noqa: T201 (a command's report)
 
 
 if __name__ == "__main__":
