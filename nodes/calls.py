@@ -1,7 +1,6 @@
 """Ask a planner or grounder model for one line, with the prompt profile the run asks for."""
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,7 +64,9 @@ def example_starts(request: Request) -> list[int]:
     """
     if not request.turns or not request.examples:
         return [0]
-    opener = os.path.commonprefix([request.turns[0][1], request.examples[0][1]])
+    own, first = request.turns[0][1], request.examples[0][1]
+    shared = next((i for i, (a, b) in enumerate(zip(own, first)) if a != b), min(len(own), len(first)))
+    opener = own[:shared]
     if len(opener) < MIN_OPENER_CHARS:
         return [0]
     return [
