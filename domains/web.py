@@ -1,6 +1,8 @@
-"""The web domain: Lumos acting on live MiniWoB++ pages in a headless browser (``tools/web.py``).
+"""The web domain: Lumos acting on live pages in a headless browser (``tools/web.py``).
 
-A task's ``environment`` names a MiniWoB++ task and seed, ``miniwob/click-button-v1?seed=3``.
+A task's ``environment`` names a MiniWoB++ task and seed, ``miniwob/click-button-v1?seed=3``, or a
+user's own page: a local ``.html`` file or a URL on this machine (``tools/web_page.py``), which
+reports no reward, so its run ends when the planner stops and answers with the last page.
 The run owns that one episode: the toolbox opens it (a seeded reset always shows the same page),
 each ``CLICK``/``TYPE``/``SELECT`` acts on an element of the current page by its ``[ref]`` and
 returns the next page as its value, and the answer rule reads the reward and closes the browser.
@@ -14,20 +16,18 @@ actions that name a query rather than an element; the instruct profile's grounde
 their refs. Both syntaxes and their grammars are in ``domains/web_actions.py``.
 """
 
-import atexit
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from domains.web_actions import ACTIONS, ground, line_ref, parse_args, parse_query, ranked_line
+from domains.web_sessions import Session, close, episode_name, parse_environment, session
 from models.registry import ModelProvider
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
 from nodes.state import LumosState
 from tools import MemoryTool, Toolbox
 from tools import web as webtool
-from tools import web_page as webpage
 
 TRAIN_SEEDS = range(1000, 2000)  # the exemplars' and demonstrations' episodes; evaluation seeds are below
 DEV_TASKS = (  # the development tasks (issue 20); others are held out for checking what generalises
@@ -51,38 +51,6 @@ GROUND_PREFIX_WEB = (
     "CLICK(ref): Click the element [ref] of the current page; TYPE(ref, text): Type text into the "
     "element [ref]; SELECT(ref, text): Select the option text of the selection box [ref].\n\n"
 )
-_ENVIRONMENT = re.compile(r"(?P<task>(?:miniwob/)?[a-z0-9-]+-v\d+)(?:\?seed=(?P<seed>\d+))?")
-
-
-def parse_environment(environment: str | None) -> tuple[str, int]:
-    """Return the MiniWoB++ task and seed an environment names, or raise ValueError saying how."""
-    found = _ENVIRONMENT.fullmatch(environment or "")
-    if not found:
-        raise ValueError(
-            f"a web task needs its environment as miniwob/<task>-v1?seed=<n>, not {environment!r}"
-        )
-    task = found["task"] if found["task"].startswith("miniwob/") else f"miniwob/{found['task']}"
-    return task, int(found["seed"] or 0)
-
-
-def episode_name(environment: str | None) -> str:
-    """Return the environment's canonical name: a user page's URL, or ``miniwob/<task>-v1?seed=<n>``."""
-    try:
-        url = webpage.page_url(environment or "")
-    except webtool.WebError as err:
-        raise ValueError(str(err)) from None
-    if url is not None:
-        return url
-    task, seed = parse_environment(environment)
-    return f"{task}?seed={seed}"
-
-
-def new_episode(name: str) -> "webtool.Episode | webpage.PageEpisode":
-    """Return an unopened episode for a canonical environment name."""
-    if "://" in name:
-        return webpage.PageEpisode(name)
-    task, seed = parse_environment(name)
-    return webtool.Episode(task, seed)
 
 
 def seeded(environment: str, seed: int) -> str:
@@ -93,54 +61,6 @@ def seeded(environment: str, seed: int) -> str:
     if "?seed=" in environment and given != seed:
         raise ValueError(f"{environment} names seed {given}, and --seed {seed} another")
     return f"{task}?seed={seed}"
-
-
-@dataclass
-class Session:
-    """An open episode and the actions applied to it since its reset."""
-
-    episode: "webtool.Episode | webpage.PageEpisode"
-    environment: str  # as ``episode_name`` gives it: miniwob/<task>-v1?seed=<n>, or a page's URL
-    applied: list[tuple[str, str]] = field(default_factory=list)
-
-
-# the open episodes of this process, one per (run, environment): two runs of the same task and
-# seed each get their own browser (LumosState.run_key; "" for callers outside a run)
-_SESSIONS: dict[tuple[str, str], Session] = {}
-
-
-def session(environment: str | None, run_key: str = "") -> Session:
-    """Return a run's open episode of an environment, opening (resetting) it when there is none."""
-    key = (run_key, episode_name(environment))
-    if key not in _SESSIONS:
-        episode = new_episode(key[1])
-        try:
-            episode.open()
-        except webtool.WebError as err:
-            raise ValueError(str(err)) from None
-        _SESSIONS[key] = Session(episode, key[1])
-    return _SESSIONS[key]
-
-
-def close(environment: str | None, run_key: str | None = None) -> webtool.Page | None:
-    """Close a run's episode of an environment (every run's if ``run_key`` is None); return its last page."""
-    try:
-        name = episode_name(environment)
-    except ValueError:
-        return None
-    keys = [key for key in _SESSIONS if key[1] == name and run_key in (None, key[0])]
-    pages = []
-    for key in keys:
-        opened = _SESSIONS.pop(key)
-        opened.episode.close()
-        pages.append(opened.episode.page)
-    return pages[-1] if pages else None
-
-
-@atexit.register
-def _close_all() -> None:
-    for key in list(_SESSIONS):
-        _SESSIONS.pop(key).episode.close()
 
 
 ENDED = "The episode ended:"

@@ -65,7 +65,9 @@ def example_starts(request: Request) -> list[int]:
     if not request.turns or not request.examples:
         return [0]
     own, first = request.turns[0][1], request.examples[0][1]
-    shared = next((i for i, (a, b) in enumerate(zip(own, first, strict=False)) if a != b), min(len(own), len(first)))
+    shared = next(
+        (i for i, (a, b) in enumerate(zip(own, first, strict=False)) if a != b), min(len(own), len(first))
+    )
     opener = own[:shared]
     if len(opener) < MIN_OPENER_CHARS:
         return [0]

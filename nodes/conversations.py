@@ -7,7 +7,7 @@ family's script: a builder's ``domain`` is the Lumos prompt family a domain spea
 (``Domain.prompt_family``: its own name for maths and complex QA).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from nodes import protocol
 from nodes.context import PlanReasoning
@@ -72,9 +72,8 @@ def plan_conversation(
     by its ``reasoning`` line when one is given (``--plan-reasoning sketch``); a ``solution``
     follows the task turn (``--plan-reasoning steps``). In Lumos's web family (``family``
     ``web_agent``) the feedback restates the subgoal as done instead of showing its result, except in
-    the instruct profile, whose planner is shown the page each subgoal left. ``nudges`` are the
-    stops fed back while the task was unmet: the stop line and the observation that answered it
-    (Lumos-I), or the plan so far and the observation asking it to go on (Lumos-O).
+    the instruct profile, whose planner is shown the page each subgoal left. ``nudges``: stops fed
+    back while the task was unmet (``nudge_turns``, ``onetime_plan_turns``).
     """
     first = PLAN_FIRST.format(task=task.strip())
     if solution is not None:
@@ -99,9 +98,7 @@ def plan_conversation(
 
 def nudge_turns(nudge: Nudge | None) -> list[Turn]:
     """Return a Lumos-I stop fed back: the stop line as the planner said it, then the observation."""
-    if nudge is None:
-        return []
-    return [("assistant", nudge["said"]), ("user", NUDGE_ITERATIVE.format(note=nudge["note"]))]
+    return [] if nudge is None else [("assistant", nudge["said"]), ("user", NUDGE_ITERATIVE.format(**nudge))]
 
 
 def onetime_plan_turns(subgoals: list[str], reasoning: str | None, told: dict[int, Nudge]) -> list[Turn]:
@@ -110,47 +107,14 @@ def onetime_plan_turns(subgoals: list[str], reasoning: str | None, told: dict[in
         return []
     cut = min(told) if told else len(subgoals)
     plan = protocol.render_plan(subgoals[:cut])
-    if reasoning is not None:
-        plan = protocol.render_reasoning(reasoning, plan)
-    turns: list[Turn] = [("assistant", plan)]
-    if told:
-        note = NUDGE_ONETIME.format(note=told[cut]["note"], first=cut + 1)
-        turns.append(("user", note))
-        if subgoals[cut:]:
-            turns.append(("assistant", protocol.render_plan(subgoals[cut:], first=cut + 1)))
-    return turns
-
-
-def compact_results(
-    first: str, results: Sequence[str], changes: Callable[[str, str], str] | None
-) -> list[str]:
-    """Return results as a prompt shows them: what each changed, the newest also in full.
-
-    Without ``changes`` (a domain whose observations are short) every result is shown as it is.
-    ``first`` is the observation before the first result (the task, with the page it opened on).
-    Errors stay whole: they are short, and the planner must see why a step failed.
-    """
-    if changes is None:
-        return list(results)
-    shown, before = [], first
-    for index, result in enumerate(results, start=1):
-        if result.startswith(protocol.ERROR_PREFIX):
-            shown.append(result)
-            continue
-        summary = changes(before, result)
-        shown.append(f"{summary}\n{result}" if index == len(results) else summary)
-        before = result
-    return shown
-
-
-def compacted(exemplars: Sequence[Annotation], changes: Callable[[str, str], str] | None) -> list[Annotation]:
-    """Return worked examples with their results shown as a run's are (``compact_results``)."""
-    if changes is None:
-        return list(exemplars)
-    return [
-        Annotation(**{**ex, "results": compact_results(ex["task"], ex["results"], changes)})
-        for ex in exemplars
+    turns: list[Turn] = [
+        ("assistant", plan if reasoning is None else protocol.render_reasoning(reasoning, plan))
     ]
+    if told:
+        turns.append(("user", NUDGE_ONETIME.format(note=told[cut]["note"], first=cut + 1)))
+    if told and subgoals[cut:]:
+        turns.append(("assistant", protocol.render_plan(subgoals[cut:], first=cut + 1)))
+    return turns
 
 
 def ground_conversation(

@@ -5,7 +5,7 @@ from typing import Any, cast
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import conversations, grammar, prompts, protocol
+from nodes import conversations, grammar, history, prompts, protocol
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.domain import Domain, Domains, domain_for
@@ -41,11 +41,11 @@ def grounder_request(
         state["task"],
         state["subgoals"],
         groundings_so_far(state) if formulation == "iterative" else [],
-        results=conversations.compact_results(state["task"], state.get("subgoal_results", []), changes),
+        results=history.compact_results(state["task"], state.get("subgoal_results", []), changes),
         reasoning=state.get("reasoning"),
         **common,
     )
-    exemplars = conversations.compacted(exemplars_for(domain, state["task"], context), changes)
+    exemplars = history.compacted(exemplars_for(domain, state["task"], context), changes)
     examples = conversations.exemplar_ground_turns(
         exemplars,
         reasoning="reasoning" in state,

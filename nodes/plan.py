@@ -5,7 +5,7 @@ from typing import Any, cast
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import conversations, grammar, prompts, protocol
+from nodes import conversations, grammar, history, prompts, protocol
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, PlanReasoning, context_of
 from nodes.domain import Domain, Domains, domain_for
@@ -44,11 +44,11 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
     )
     system = prompts.INSTRUCT_PLAN_SYSTEM + shape + prompts.INSTRUCT_PLAN_SYSTEM_REASONING[mode]
     changes = domain.changes if terse else None  # Lumos's own text shows results as they are
-    exemplars = conversations.compacted(exemplars_for(domain, state["task"], context), changes)
+    exemplars = history.compacted(exemplars_for(domain, state["task"], context), changes)
     examples = conversations.exemplar_plan_turns(
         exemplars, formulation=formulation, rendering=context.rendering, terse=terse, reasoning=mode
     )
-    results = conversations.compact_results(state["task"], state.get("subgoal_results", []), changes)
+    results = history.compact_results(state["task"], state.get("subgoal_results", []), changes)
     if terse and results and (note := domain.unfinished(state)):
         results[-1] += f"\n{note}"  # what the environment says is unmet, with the newest result
     turns = conversations.plan_conversation(

@@ -7,7 +7,7 @@ from domains import web as web_domain
 from models import window
 from models.chat import ContextOverflowError
 from models.gguf_check import check_gguf
-from nodes import conversations
+from nodes import history
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context
 
@@ -77,7 +77,7 @@ def test_earlier_pages_are_shown_as_what_changed_and_only_the_newest_in_full():
     first = 'Log in.\nThe page:\n[7] input_text id=username\n[11] button "Login"'
     typed = 'The page:\n[7] input_text id=username value="ada" (focused)\n[11] button "Login"'
     dialog = 'The page:\n[7] input_text id=username value="ada"\n[12] div "Welcome"'
-    shown = conversations.compact_results(first, [typed, "Error: no element 9", dialog], web_domain.changes)
+    shown = history.compact_results(first, [typed, "Error: no element 9", dialog], web_domain.changes)
     assert (
         shown[0] == 'What changed on the page: 1 changed: [7] input_text id=username value="ada" (focused).'
     )
@@ -86,5 +86,5 @@ def test_earlier_pages_are_shown_as_what_changed_and_only_the_newest_in_full():
         'What changed on the page: 1 changed: [7] input_text id=username value="ada". '
         '1 new: [12] div "Welcome". 1 gone: [11].\n' + dialog
     )
-    assert conversations.compact_results(first, [typed], None) == [typed]  # a domain that keeps them whole
+    assert history.compact_results(first, [typed], None) == [typed]  # a domain that keeps them whole
     assert web_domain.changes(typed, typed) == "What changed on the page: nothing."

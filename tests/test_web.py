@@ -17,6 +17,7 @@ from langgraph.types import Command
 
 import cli
 from domains import web as web_domain
+from domains import web_sessions
 from graphs import baselines, iterative, onetime, pipeline
 from nodes import prompts, step
 from nodes.context import Context
@@ -299,10 +300,17 @@ def test_an_element_not_on_the_page_is_an_error_the_planner_sees_and_the_grammar
     assert Grammar(grammar_text).accepts("R1 = CLICK(6)") and not Grammar(grammar_text).accepts(
         "R1 = CLICK(99)"
     )
-    planner = scripted("Subgoal 1: Click the button.", "Yes, I will stop planning.")
+    planner = scripted(
+        "Subgoal 1: Click the button.", "Yes, I will stop planning.", "Yes, I will stop planning."
+    )
     graph = iterative.build(models=ScriptedModels(planner, scripted("R1 = CLICK(99)"))).compile()
     state = graph.invoke(task, context=Context(domain="web", constrained=False))
     assert state["actions"][0]["observation"] == "Error: CLICK failed: no element 99 on the page"
+    # the stop on an open episode came back once as an observation; the second stop stands
+    assert state["nudges"][0]["note"] == "The episode is still open: the task is not done yet."
+    assert (
+        planner.prompts[2][-1].content.startswith("The episode is still open") and len(planner.prompts) == 3
+    )
     assert "no element 99" in planner.prompts[1][-1].content
     assert state["answer"] is None and "stopped before the episode ended" in state["error"]
 
@@ -313,7 +321,7 @@ def test_lumos_o_grounding_a_whole_plan_at_once_refuses_a_live_page_and_says_whi
     assert "grounds one subgoal at a time" in state["error"] and "one_at_a_time=True" in state["error"]
     assert models.by_role["grounder"].calls == []  # refused before asking
     assert not [
-        key for key in web_domain._SESSIONS if "focus-text" in key[1]
+        key for key in web_sessions._SESSIONS if "focus-text" in key[1]
     ]  # a failed run's browser closed
     assert pipeline.pipeline("onetime", Context(domain="web")).name == "lumos-onetime-stepwise"
 
@@ -343,7 +351,7 @@ def test_two_runs_of_the_same_episode_each_act_on_a_browser_of_their_own(monkeyp
     state = first.invoke(Command(resume="approve"), paused, context=review)
     assert state["answer"].startswith("raw reward 1")
     assert acted == [opened[1], opened[0]]  # run a acted on the browser it opened, untouched by run b
-    assert not [key for key in web_domain._SESSIONS if "focus-text" in key[1]]
+    assert not [key for key in web_sessions._SESSIONS if "focus-text" in key[1]]
 
 
 def test_a_resumed_run_replays_its_actions_on_a_fresh_episode():
@@ -488,6 +496,7 @@ def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monke
         "Subgoal 1: Focus into the textbox.",
         "Subgoal 1: Focus into the textbox.",
         "Yes, I will stop planning.",  # the third episode: the planner gives up at once
+        "Yes, I will stop planning.",  # and again when told the episode is still open
     )
     grounder = scripted("R1 = CLICK(4)", "R1 = CLICK(4)")
     serve_graphs(monkeypatch, iterative.build(models=ScriptedModels(planner, grounder)).compile())
@@ -499,7 +508,7 @@ def test_lumos_eval_miniwob_scores_episodes_per_task_and_leaves_no_browser(monke
     assert [r["reward"] for r in rows] == [1.0, 1.0, 0.0] and [r["steps"] for r in rows] == [1, 1, 0]
     assert rows[0]["task"].startswith("Focus into the textbox.\nThe page:\n[4] input_text id=tt")
     assert "stopped before the episode ended" in rows[2]["error"]
-    assert not [key for key in web_domain._SESSIONS if "focus-text" in key[1]]  # every browser closed
+    assert not [key for key in web_sessions._SESSIONS if "focus-text" in key[1]]  # every browser closed
     summary = json.loads(out.with_suffix(".summary.json").read_text())
     assert summary["metrics"]["success"] == pytest.approx(2 / 3) and summary[
         "steps_per_example"
