@@ -156,3 +156,32 @@ def test_crosscheck_stats_refuses_a_trace_without_reruns(tmp_path):
     trace.write_text(json.dumps({"gold": "1", "correct": True, "seconds": 1.0}) + "\n")
     with pytest.raises(SystemExit, match="not a cross-checked trace"):
         crosscheck_stats.main([str(trace)])
+
+
+def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(tmp_path):
+    from benchmarks.failure_counts import counts
+
+    rows = [
+        {"correct": True, "error": None, "model_calls": 4, "prompt_tokens": 4000, "nudges": [{"after": 1}]},
+        {"correct": False, "error": "the run stopped before the episode ended (reward 0)", "model_calls": 2},
+        {
+            "correct": False,
+            "error": "grounder prompt does not fit: ...",
+            "model_calls": 2,
+            "prompt_tokens": 2000,
+        },
+        {"correct": False, "error": "no SELECT query ran without error", "stop_reason": "max_subgoals"},
+    ]
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert counts(trace) == {
+        "runs": 4,
+        "success": 1,
+        "stopped open": 1,
+        "max subgoals": 1,
+        "overflow": 1,
+        "other errors": 1,
+        "nudged": 1,
+        "tokens / run": 1500,
+        "tokens / call": 750,
+    }
