@@ -185,3 +185,16 @@ def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(t
         "tokens / run": 1500,
         "tokens / call": 750,
     }
+
+
+def test_the_own_split_shares_no_task_with_development_or_the_worked_examples():
+    from domains.web import DEV_TASKS
+    from evaluation import splits
+
+    tasks = splits.miniwob_unseen()
+    assert len(tasks) == 8 and not set(tasks) & set(DEV_TASKS) and set(tasks) <= set(splits.MINIWOB_POOL)
+    rows = [{"row": i} for i in range(200)]
+    picked = [row["row"] for row in splits.intercode_unseen(rows)]
+    assert len(picked) == 32 == len(set(picked)) and min(picked) >= 100  # the first hundred is development
+    assert not set(picked) & set(splits.SQL_EXAMPLE_ROWS)
+    assert splits.miniwob_unseen() == tasks  # drawn by a fixed seed

@@ -1,0 +1,63 @@
+"""The project's own generalisation split: tasks no prompt, example or setting here was shaped on.
+
+Drawn once by a fixed seed from pools fixed beforehand, and never tuned on (docs/unseen.md):
+
+* MiniWoB++: 8 of the tasks that act on page elements with CLICK, TYPE and SELECT (no dragging,
+  drawing or pixel coordinates, no ``-nodelay``/``-easy`` variants, no ``flight.*`` sites), none of
+  the 12 development tasks (``domains.web.DEV_TASKS``).
+* InterCode-SQL: 32 rows of the dev file's second hundred (the first hundred are the development
+  slice), leaving out the rows the two worked examples were written on and their neighbours.
+
+    python -m evaluation.splits miniwob                                   # the task list for --tasks
+    python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl > unseen.jsonl
+"""
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+SEED = 36  # the issue that asked for the split
+MINIWOB_POOL = """
+book-flight buy-ticket choose-date click-button-sequence click-checkboxes-large click-checkboxes-soft
+click-checkboxes-transfer click-collapsible click-collapsible-2 click-dialog-2 click-menu click-menu-2
+click-scroll-list click-tab-2 click-tab-2-hard click-test click-test-2 click-widget copy-paste email-inbox
+email-inbox-delete email-inbox-forward-nl email-inbox-important email-inbox-reply enter-date enter-text-2
+enter-text-dynamic enter-time find-word focus-text-2 form-sequence form-sequence-2 guess-number
+login-user-popup multi-layouts multi-orderings navigate-tree number-checkboxes order-food phone-book
+read-table read-table-2 sign-agreement simple-arithmetic social-media social-media-all social-media-some
+stock-market terminal text-transform unicode-test use-autocomplete
+""".split()
+SQL_ROWS = range(100, 200)  # the dev file's second hundred
+SQL_EXAMPLE_ROWS = (156, 157, 158, 177, 178, 179)  # the worked examples' rows and their neighbours
+
+
+def miniwob_unseen() -> list[str]:
+    """Return the 8 MiniWoB++ tasks of the split, sorted."""
+    return sorted(random.Random(SEED).sample(sorted(MINIWOB_POOL), 8))
+
+
+def intercode_unseen(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Return the split's 32 InterCode-SQL rows of the dev file, in file order."""
+    pool = [i for i in SQL_ROWS if i not in SQL_EXAMPLE_ROWS]
+    return [rows[i] for i in sorted(random.Random(SEED).sample(pool, 32))]
+
+
+def main() -> None:
+    """Print the split: the MiniWoB++ task list, or the InterCode-SQL rows as JSON Lines."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", choices=["miniwob", "intercode-sql"])
+    parser.add_argument("data", nargs="?", type=Path, help="intercode-sql: the dev file")
+    args = parser.parse_args()
+    if args.benchmark == "miniwob":
+        sys.stdout.write(",".join(miniwob_unseen()) + "\n")
+        return
+    if args.data is None:
+        parser.error("intercode-sql needs the dev file: ../shared/data/intercode_sql/dev.jsonl")
+    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sys.stdout.writelines(json.dumps(row) + "\n" for row in intercode_unseen(rows))
+
+
+if __name__ == "__main__":
+    main()
