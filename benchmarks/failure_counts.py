@@ -3,8 +3,8 @@
     python -m benchmarks.failure_counts runs/unseen/before/miniwob-iterative.jsonl runs/unseen/after/...
 
 Columns: episodes (or tasks), successes; runs that stopped while the episode was open (the planner
-stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals``; prompts that did not fit the
-context window; other errors (SQL: no query ran); runs whose stop was fed back (``nudges``); and
+stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals`` (open or not); prompts that
+did not fit the context window; other errors (SQL: no query ran); runs whose stop was fed back (``nudges``); and
 the prompt tokens read per run and per model call, which is what prefill costs.
 """
 
@@ -20,13 +20,14 @@ def counts(path: Path) -> dict[str, float]:
     """Return the counts of one trace file."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     errors = [row.get("error") or "" for row in rows]
+    capped = [row.get("stop_reason") == "max_subgoals" for row in rows]
     calls = sum(row.get("model_calls") or 0 for row in rows)
     tokens = sum(row.get("prompt_tokens") or 0 for row in rows)
     return {
         "runs": len(rows),
         "success": sum(bool(row.get("correct")) for row in rows),
-        "stopped open": sum(STOPPED_OPEN in e for e in errors),
-        "max subgoals": sum(row.get("stop_reason") == "max_subgoals" for row in rows),
+        "stopped open": sum(STOPPED_OPEN in e and not cap for e, cap in zip(errors, capped, strict=True)),
+        "max subgoals": sum(capped),
         "overflow": sum(OVERFLOW in e for e in errors),
         "other errors": sum(bool(e) and STOPPED_OPEN not in e and OVERFLOW not in e for e in errors),
         "nudged": sum(bool(row.get("nudges")) for row in rows),
