@@ -4,8 +4,8 @@
 
 Columns: episodes (or tasks), successes; runs that stopped while the episode was open (the planner
 stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals`` (open or not); prompts that
-did not fit the context window; other errors (SQL: no query ran); runs whose stop was fed back (``nudges``); and
-the prompt tokens read per run and per model call, which is what prefill costs.
+did not fit the context window; other errors (SQL: no query ran); runs whose stop was fed back
+(``nudges``); and the prompt tokens read per run and per model call, which is what prefill costs.
 """
 
 import argparse
