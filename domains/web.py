@@ -123,8 +123,8 @@ def unfinished(state: LumosState) -> str | None:
         parse_environment(state.get("environment"))
     except ValueError:
         return None  # not an episode that reports when its task is done
-    done = [a for a in state.get("actions", []) if a["name"] in ACTIONS and a["ok"]]
-    if done and done[-1]["observation"].startswith(ENDED):
+    results = state.get("subgoal_results", [])
+    if results and results[-1].startswith(ENDED):
         return None
     return "The episode is still open: the task is not done yet."
 
@@ -241,8 +241,16 @@ SKILLS_FILE = Path(__file__).with_name("web_skills.json")
 EXEMPLARS_FILE = Path(__file__).with_name("web_exemplars.json")
 WEB: list[Annotation] = [
     Annotation(task=e["task"], subgoals=e["subgoals"], actions=e["actions"], results=e["results"])
-    for source in (SKILLS_FILE, EXEMPLARS_FILE)
-    for e in json.loads(source.read_text(encoding="utf-8"))
+    for e in json.loads(SKILLS_FILE.read_text(encoding="utf-8"))
+] + [
+    Annotation(
+        task=e["task"],
+        subgoals=e["subgoals"],
+        actions=e["actions"],
+        results=e["results"],
+        environment=f"miniwob/{e['source']}",  # an episode says when it is still open
+    )
+    for e in json.loads(EXEMPLARS_FILE.read_text(encoding="utf-8"))
 ]
 
 DOMAIN = Domain(

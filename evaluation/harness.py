@@ -28,16 +28,8 @@ Judge = Callable[[str, str | None, str], bool]  # (question, prediction, gold) -
 # reasoning: --plan-reasoning's worked solution; actions: each with its observation and ok;
 # vote_count, agreed, chosen, answer_source: graphs/voting.py and graphs/crosscheck.py's choices
 PLAN_FIELDS = ("subgoals", "reasoning", "actions", "subgoal_results", "plan_outputs", "ground_outputs")
-TRACE_FIELDS = (
-    *PLAN_FIELDS,
-    "stop_reason",
-    "model_calls",
-    "nudges",
-    "vote_count",
-    "agreed",
-    "chosen",
-    "answer_source",
-)
+CHOICE_FIELDS = ("vote_count", "agreed", "chosen", "answer_source")
+TRACE_FIELDS = (*PLAN_FIELDS, "stop_reason", "model_calls", "nudges", *CHOICE_FIELDS)
 BASELINES = ("cot", "direct")  # no actions, so no well-formed rate
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from nodes import protocol
 from nodes.context import PlanReasoning
-from nodes.domain import Annotation
+from nodes.domain import Annotation, programs_of, reasoning_of
 from nodes.prompts import (
     ANSWER_MARK,
     GROUND_FIRST,
@@ -130,6 +130,7 @@ def ground_conversation(
     show_results: bool = False,
     reasoning: str | None = None,
     prefix: str | None = None,
+    latest_only: bool = False,
 ) -> list[Turn]:
     """Return the grounder's turns: every subgoal so far, each answered by its grounding but the last.
 
@@ -139,6 +140,7 @@ def ground_conversation(
     domains restate them only with ``show_results`` (an instruct-profile option, not Lumos's maths).
     A Lumos-O grounder is shown the planner's ``reasoning`` after the task when one is given.
     ``prefix`` replaces the family's Lumos grounding prefix (a domain Lumos wrote none for).
+    ``latest_only`` restates only the newest result (a live page: the page the turn acts on).
     """
     prefix = GROUND_PREFIX[domain] if prefix is None else prefix
     if formulation == "onetime":
@@ -161,10 +163,10 @@ def ground_conversation(
             turns.append(
                 ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], rendering))
             )
-        elif show_results:  # every earlier result, as complex-QA training data shows them
-            turns.append(
-                ("user", GROUND_NEXT.format(subgoal=shown) + ground_results(results[: index - 1], "train"))
-            )
+        elif show_results:  # every earlier result, as complex-QA training data shows them; or the newest
+            first = index - 1 if latest_only else 1
+            restated = ground_results(results[first - 1 : index - 1], "train", first=first)
+            turns.append(("user", GROUND_NEXT.format(subgoal=shown) + restated))
         else:
             turns.append(("user", GROUND_NEXT.format(subgoal=shown)))
         if index <= len(groundings):
@@ -172,14 +174,14 @@ def ground_conversation(
     return turns
 
 
-def ground_results(results: Sequence[str], rendering: Rendering) -> str:
-    """Render the earlier subgoals' results for a complex-QA grounding turn.
+def ground_results(results: Sequence[str], rendering: Rendering, first: int = 1) -> str:
+    """Render earlier subgoals' results (numbered from ``first``) for a grounding turn.
 
     Lumos's eval keeps only QA results, shown by their answer; its training data shows every
     subgoal's annotated result.
     """
     text = GROUND_RESULTS
-    for index, result in enumerate(results, start=1):
+    for index, result in enumerate(results, start=first):
         if rendering == "train":
             text += GROUND_RESULT.format(index=index, result=result.rpartition(ANSWER_MARK)[2].strip())
         elif ANSWER_MARK in result:
@@ -227,6 +229,7 @@ def exemplar_ground_turns(
     reasoning: bool = False,
     prefix: str | None = None,
     programs: bool = False,
+    latest_only: bool = False,
 ) -> list[Turn]:
     """Render worked examples as complete grounder conversations (for the `instruct` profile).
 
@@ -248,22 +251,9 @@ def exemplar_ground_turns(
             show_results=show_results,
             reasoning=reasoning_of(ex) if reasoning else None,
             prefix=prefix,
+            latest_only=latest_only,
         )
     return turns
-
-
-def programs_of(exemplar: Annotation) -> list[str]:
-    """Return a worked example's program groundings, or raise ValueError when it has none."""
-    if not exemplar.get("programs"):
-        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no programs (--program-aided)")
-    return exemplar["programs"]
-
-
-def reasoning_of(exemplar: Annotation) -> str:
-    """Return a worked example's reasoning line, or raise ValueError when it has none."""
-    if not exemplar.get("reasoning"):
-        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
-    return exemplar["reasoning"]
 
 
 def mind2web_plan_turns(task: str, done: Sequence[str]) -> list[Turn]:

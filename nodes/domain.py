@@ -20,7 +20,17 @@ from nodes.prompts import Formulation, Kind
 from nodes.state import LumosState
 from tools import Toolbox
 
-__all__ = ["Annotation", "Domain", "Domains", "Formulation", "Kind", "Outcome", "domain_for"]
+__all__ = [
+    "Annotation",
+    "Domain",
+    "Domains",
+    "Formulation",
+    "Kind",
+    "Outcome",
+    "domain_for",
+    "programs_of",
+    "reasoning_of",
+]
 
 
 class Annotation(TypedDict):
@@ -33,6 +43,22 @@ class Annotation(TypedDict):
     reasoning: NotRequired[str]  # one-line worked solution ending `The answer is N.` (--plan-reasoning)
     # the action line of each subgoal with programs where they fit (`R1 = Code(...)`, --program-aided)
     programs: NotRequired[list[str]]
+    # the environment it was recorded on (a web example's MiniWoB++ episode), when that says more
+    environment: NotRequired[str]
+
+
+def programs_of(exemplar: Annotation) -> list[str]:
+    """Return a worked example's program groundings, or raise ValueError when it has none."""
+    if not exemplar.get("programs"):
+        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no programs (--program-aided)")
+    return exemplar["programs"]
+
+
+def reasoning_of(exemplar: Annotation) -> str:
+    """Return a worked example's reasoning line, or raise ValueError when it has none."""
+    if not exemplar.get("reasoning"):
+        raise ValueError(f"the worked example {exemplar['task'][:60]!r}... has no reasoning line")
+    return exemplar["reasoning"]
 
 
 Outcome = tuple[str | None, str | None]  # (answer, error): exactly one is None

@@ -5,7 +5,7 @@ from typing import Any, cast
 from langgraph.runtime import Runtime
 
 from models.registry import ModelProvider
-from nodes import conversations, grammar, history, prompts, protocol
+from nodes import conversations, grammar, prompts, protocol
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context, context_of
 from nodes.domain import Domain, Domains, domain_for
@@ -35,17 +35,18 @@ def grounder_request(
         or (domain.ground_sees_results and not speaks_lumos(domain, context)),
         "prefix": None if speaks_lumos(domain, context) else domain.ground_prefix or None,
     }
-    # earlier pages as what changed, the newest in full: one page per prompt, not one per step
-    changes = domain.changes if common["show_results"] and common["terse"] else None
+    # a live page: each turn restates the page it acts on, not every earlier one (nor what changed:
+    # the planner's turns carry that), so the prompt grows by one page a turn and its prefix is reused
+    common["latest_only"] = common["show_results"] and common["terse"] and domain.changes is not None
     turns = conversations.ground_conversation(
         state["task"],
         state["subgoals"],
         groundings_so_far(state) if formulation == "iterative" else [],
-        results=history.compact_results(state["task"], state.get("subgoal_results", []), changes),
+        results=state.get("subgoal_results", []),
         reasoning=state.get("reasoning"),
         **common,
     )
-    exemplars = history.compacted(exemplars_for(domain, state["task"], context), changes)
+    exemplars = exemplars_for(domain, state["task"], context)
     examples = conversations.exemplar_ground_turns(
         exemplars,
         reasoning="reasoning" in state,

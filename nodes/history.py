@@ -6,19 +6,24 @@ window after a few steps. A domain that says what changed between two observatio
 """
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from nodes import protocol
 from nodes.domain import Annotation
+from nodes.state import LumosState
 
 Changes = Callable[[str, str], str]
 
 
-def compact_results(first: str, results: Sequence[str], changes: Changes | None) -> list[str]:
+def compact_results(
+    first: str, results: Sequence[str], changes: Changes | None, *, whole: bool = False
+) -> list[str]:
     """Return results as a prompt shows them: what each changed, the newest also in full.
 
     Without ``changes`` (a domain whose observations are short) every result is shown as it is.
     ``first`` is the observation before the first result (the task, with the page it opened on).
-    Errors stay whole: they are short, and the planner must see why a step failed.
+    Errors stay whole: they are short, and the planner must see why a step failed. ``whole`` shows
+    every result in full after what it changed (a worked example's turns, each as a run's newest).
     """
     if changes is None:
         return list(results)
@@ -28,16 +33,33 @@ def compact_results(first: str, results: Sequence[str], changes: Changes | None)
             shown.append(result)
             continue
         summary = changes(before, result)
-        shown.append(f"{summary}\n{result}" if index == len(results) else summary)
+        shown.append(f"{summary}\n{result}" if whole or index == len(results) else summary)
         before = result
     return shown
 
 
-def compacted(exemplars: Sequence[Annotation], changes: Changes | None) -> list[Annotation]:
-    """Return worked examples with their results shown as a run's are (``compact_results``)."""
+def compacted(
+    exemplars: Sequence[Annotation],
+    changes: Changes | None,
+    unfinished: Callable[[LumosState], str | None] = lambda state: None,
+) -> list[Annotation]:
+    """Return worked examples whose every step is shown as a run's newest step is.
+
+    Each result is what it changed, then in full, then what the environment said was unmet (for an
+    example recorded on an environment that says so: ``Annotation.environment``). An example whose
+    steps looked unlike a run's (short until the last) would teach that a full page means stop.
+    """
     if changes is None:
         return list(exemplars)
-    return [
-        Annotation(**{**ex, "results": compact_results(ex["task"], ex["results"], changes)})
-        for ex in exemplars
-    ]
+    shown = []
+    for ex in exemplars:
+        results = compact_results(ex["task"], ex["results"], changes, whole=True)
+        if environment := ex.get("environment"):
+            for index in range(len(results)):
+                done = cast(
+                    LumosState, {"environment": environment, "subgoal_results": ex["results"][: index + 1]}
+                )
+                if note := unfinished(done):
+                    results[index] += f"\n{note}"
+        shown.append(Annotation(**{**ex, "results": results}))
+    return shown

@@ -44,7 +44,7 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
     )
     system = prompts.INSTRUCT_PLAN_SYSTEM + shape + prompts.INSTRUCT_PLAN_SYSTEM_REASONING[mode]
     changes = domain.changes if terse else None  # Lumos's own text shows results as they are
-    exemplars = history.compacted(exemplars_for(domain, state["task"], context), changes)
+    exemplars = history.compacted(exemplars_for(domain, state["task"], context), changes, domain.unfinished)
     examples = conversations.exemplar_plan_turns(
         exemplars, formulation=formulation, rendering=context.rendering, terse=terse, reasoning=mode
     )

@@ -7,7 +7,7 @@ from domains import web as web_domain
 from models import window
 from models.chat import ContextOverflowError
 from models.gguf_check import check_gguf
-from nodes import history
+from nodes import conversations, history
 from nodes.calls import ModelCallError, Request, ask
 from nodes.context import Context
 
@@ -88,3 +88,33 @@ def test_earlier_pages_are_shown_as_what_changed_and_only_the_newest_in_full():
     )
     assert history.compact_results(first, [typed], None) == [typed]  # a domain that keeps them whole
     assert web_domain.changes(typed, typed) == "What changed on the page: nothing."
+
+
+def test_worked_examples_show_every_step_as_a_runs_newest_with_what_the_episode_says():
+    demo = next(ex for ex in web_domain.WEB if ex.get("environment"))  # a MiniWoB++ training episode
+    skill = web_domain.WEB[0]  # a page of the project's own: it says nothing of being done
+    shown_demo, shown_skill = history.compacted([demo, skill], web_domain.changes, web_domain.unfinished)
+    for index, result in enumerate(shown_demo["results"]):
+        assert result.startswith("What changed on the page: ") or result.startswith("The episode ended")
+        if not demo["results"][index].startswith("The episode ended"):
+            assert result.endswith(
+                demo["results"][index] + "\nThe episode is still open: the task is not done yet."
+            )
+    assert all(r.endswith(full) for r, full in zip(shown_skill["results"], skill["results"], strict=True))
+
+
+def test_a_grounding_turn_on_a_live_page_restates_only_the_page_it_acts_on():
+    turns = conversations.ground_conversation(
+        "Log in.",
+        ["Type the name.", "Type the password.", "Press login."],
+        ["R1 = TYPE(7, ada)", "R2 = TYPE(9, pw)"],
+        domain="web_agent",
+        formulation="iterative",
+        rendering="eval",
+        terse=True,
+        results=["The page: first", "The page: second"],
+        show_results=True,
+        latest_only=True,
+    )
+    assert turns[-1][1].endswith(" The execution result for Subgoal 2 is The page: second")
+    assert "The page: first" not in turns[-1][1] and "The page: first" in turns[2][1]
