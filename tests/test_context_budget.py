@@ -57,6 +57,7 @@ def test_a_prompt_too_long_even_without_examples_is_refused_saying_so():
         ask(OneModel(model), Context(), REQUEST)
 
 
+@pytest.mark.gguf
 def test_the_window_is_the_trained_context_within_memory_and_lumos_ctx_overrides(smollm2_path, monkeypatch):
     monkeypatch.delenv("LUMOS_CTX", raising=False)
     layout = check_gguf(smollm2_path)

@@ -121,3 +121,22 @@ def test_the_skill_examples_are_what_their_steps_do_on_the_projects_own_pages():
     assert "Ordered: Black tea" in recorded[2]["results"][-1]
     # none is written on a benchmark's page
     assert all(Path(PAGES / e["source"]).is_file() for e in recorded)
+
+
+@pytest.mark.gguf
+def test_lumos_i_on_a_real_model_fills_a_form_of_this_projects_own_with_typed_actions(small_model_path):
+    """The small preset on a local page: every action names an element that can take it."""
+    spec, page = str(small_model_path), str(PAGES / "signup.html")
+    task = "Create a Free account for Bo Lin with the email bo@example.org, accepting the terms."
+    context = Context(domain="web", planner=spec, grounder=spec, max_subgoals=4)
+    state = iterative.graph.invoke({"task": task, "domain": "web", "environment": page}, context=context)
+    assert state["actions"] and state["stop_reason"] in ("planner", "max_subgoals", "error")
+    first = web_page.PageEpisode(web_page.page_url(page) or "")
+    tags = {e.ref: e.tag for e in first.open().elements}
+    first.close()
+    for action in state["actions"]:  # the grammar admits TYPE only on text fields, SELECT on lists
+        ref = int(action["args"].split(",")[0])
+        assert action["name"] != "TYPE" or tags.get(ref) in ("input_text", "input_email")
+        assert action["name"] != "SELECT" or tags.get(ref) == "select"
+    assert state["answer"] is None or state["answer"].startswith("Stopped after")
+    assert web_domain.close(page) is None
