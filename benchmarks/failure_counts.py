@@ -1,6 +1,6 @@
 """How interactive runs end, counted from `lumos eval` traces: one row per trace file, side by side.
 
-    python -m benchmarks.failure_counts runs/unseen/before/miniwob-iterative.jsonl runs/unseen/after/...
+    python -m benchmarks.failure_counts docs/runs/unseen/*/miniwob-*.jsonl.gz   # or the runs' .jsonl
 
 Columns: episodes (or tasks), successes; runs that stopped while the episode was open (the planner
 stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals`` (open or not); prompts that
@@ -9,6 +9,7 @@ did not fit the context window; other errors (SQL: no query ran); runs whose sto
 """
 
 import argparse
+import gzip
 import json
 from pathlib import Path
 
@@ -18,7 +19,12 @@ OVERFLOW = "does not fit"
 
 def counts(path: Path) -> dict[str, float]:
     """Return the counts of one trace file."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = (
+        gzip.decompress(path.read_bytes()).decode()
+        if path.suffix == ".gz"
+        else path.read_text(encoding="utf-8")
+    )
+    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
     errors = [row.get("error") or "" for row in rows]
     capped = [row.get("stop_reason") == "max_subgoals" for row in rows]
     calls = sum(row.get("model_calls") or 0 for row in rows)
