@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from domains.web_actions import ACTIONS, ground, line_ref, parse_args, parse_query, ranked_line
-from domains.web_sessions import Session, close, episode_name, parse_environment, session
+from domains.web_sessions import Session, close, episode_name, is_page, parse_environment, session
 from models.registry import ModelProvider
 from nodes.context import Context
 from nodes.domain import Annotation, Domain, Formulation, Outcome
@@ -55,7 +55,7 @@ GROUND_PREFIX_WEB = (
 
 def seeded(environment: str, seed: int) -> str:
     """Return the environment's episode with this seed (``lumos run --seed``); a user's page has one."""
-    if "://" in episode_name(environment):
+    if is_page(episode_name(environment)):
         return environment
     task, given = parse_environment(environment)
     if "?seed=" in environment and given != seed:
@@ -149,7 +149,7 @@ def catch_up(opened: Session, done: list[tuple[str, str]]) -> Session:
 def shot_path(directory: str, environment: str | None, step: int) -> Path:
     """Return where the page after ``step`` actions is saved: ``<dir>/<task>-seed<n>/<step>.png``."""
     name = episode_name(environment)
-    if "://" in name:  # a user's page: its file or path name
+    if is_page(name):  # a user's page: its file or path name
         folder = re.sub(r"[^A-Za-z0-9._-]+", "-", name.split("://", 1)[1]).strip("-")[-60:]
         return Path(directory) / folder / f"{step:02d}.png"
     task, seed = parse_environment(name)
@@ -219,7 +219,7 @@ def answer(state: LumosState, context: Context, models: ModelProvider, formulati
                 return f"raw reward {found[1]}, reward {found[2]}", None
     if page is None and not state.get("actions"):
         return None, "the web episode was never opened"
-    if unfinished(state) is None and page is not None:  # a user's page: it reports no reward
+    if page is not None and is_page(episode_name(state.get("environment"))):  # it reports no reward
         acted = len(history(state))
         return (
             f"Stopped after {acted} action{'s' * (acted != 1)}; the page now:\n{webtool.render(page)}",

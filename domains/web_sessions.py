@@ -40,9 +40,14 @@ def episode_name(environment: str | None) -> str:
     return f"{task}?seed={seed}"
 
 
+def is_page(name: str) -> bool:
+    """Return whether a canonical environment name (``episode_name``) is a user's page, not MiniWoB++."""
+    return "://" in name
+
+
 def new_episode(name: str) -> "webtool.Episode | webpage.PageEpisode":
     """Return an unopened episode for a canonical environment name."""
-    if "://" in name:
+    if is_page(name):
         return webpage.PageEpisode(name)
     task, seed = parse_environment(name)
     return webtool.Episode(task, seed)
