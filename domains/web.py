@@ -118,7 +118,10 @@ def changes(before: str, after: str) -> str:
 
 
 def unfinished(state: LumosState) -> str | None:
-    """Return what the episode says while it is open (its task not done yet), or None once it ended."""
+    """Return what the episode says while it is open (its task not done yet), or None once it ended.
+
+    A step that left the page as it was is named as such: a planner that repeats it stays stuck.
+    """
     try:
         parse_environment(state.get("environment"))
     except ValueError:
@@ -126,7 +129,11 @@ def unfinished(state: LumosState) -> str | None:
     results = state.get("subgoal_results", [])
     if results and results[-1].startswith(ENDED):
         return None
-    return "The episode is still open: the task is not done yet."
+    note = "The episode is still open: the task is not done yet."
+    before = results[-2] if len(results) > 1 else state.get("task", "")
+    if results and (page := page_lines(results[-1])) and page == page_lines(before):
+        note += " The last step changed nothing on the page: doing it again will not help."
+    return note
 
 
 def history(state: LumosState) -> list[tuple[str, str]]:
@@ -260,6 +267,7 @@ DOMAIN = Domain(
     answer=answer,
     prompts="web_agent",
     exemplars=tuple(WEB),
+    shots=len(WEB),  # every skill and demonstration: four would leave demonstrations out
     ground_grammar=ground,
     ground_prefix=GROUND_PREFIX_WEB,
     ground_sees_results=True,

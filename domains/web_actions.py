@@ -99,7 +99,34 @@ def current_elements(state: LumosState | None) -> list[tuple[int, str]]:
 
 
 _ELEMENT = re.compile(r"^\[(-?\d+)\] (\S+)", re.M)
+_LINE = re.compile(r"^\[-?\d+\] .*$", re.M)
 MAX_TEXT_CHARS = 120  # what TYPE and SELECT may write: a bound, so a looping model cannot type forever
+
+
+def element_lines(text: str) -> list[str]:
+    """Return the element lines of a rendered page (``[7] input_text ...``), in order."""
+    return _LINE.findall(text)
+
+
+def idle_clicks(state: LumosState | None) -> set[int]:
+    """Return the refs whose CLICK changed nothing on the page, since the page last changed.
+
+    Clicking one again would change nothing again (a run stuck on "Press Submit" clicked it eight
+    times): the grounder's grammar leaves them out until the page changes, so a run must try
+    another element or another way.
+    """
+    if state is None:
+        return set()
+    page, idle = element_lines(state.get("task", "")), set[int]()
+    for action in state.get("actions", []):
+        if action["name"] not in ACTIONS or not action["ok"]:
+            continue
+        after = element_lines(action["observation"])
+        if after != page:
+            page, idle = after, set()
+        elif action["name"] == "CLICK" and (ref := action["args"].strip().strip("[]")).lstrip("-").isdigit():
+            idle.add(int(ref))
+    return idle
 
 
 def ref_rule(refs: list[int]) -> str:
@@ -124,6 +151,9 @@ def ground(
     """
     elements = current_elements(state)
     text = f"text ::= [^()\\n;,]{{1,{MAX_TEXT_CHARS}}}"
+    # what TYPE and SELECT write after the ref: commas and semicolons too ("Decatur, IL", a sentence),
+    # since the ref ends at the first comma and the action at its parenthesis
+    typed = f"typed ::= [^()\\n]{{1,{MAX_TEXT_CHARS}}}"
     if profile == "lumos":
         rules = [
             'act ::= "CLICK(" env ", QUERY: " text ")" | "TYPE(" env ", QUERY: " text ", TEXT: " text ")"'
@@ -131,18 +161,20 @@ def ground(
             'env ::= "Env" | "R" [1-9] [0-9]*',
         ]
     elif not elements:  # no page seen yet (a test's bare state): any ref, the executor checks it
-        rules = ['act ::= "CLICK(" ref ")" | "TYPE(" ref ", " text ")" | "SELECT(" ref ", " text ")"']
-        rules.append('ref ::= "-"? [0-9]+')
+        rules = ['act ::= "CLICK(" ref ")" | "TYPE(" ref ", " typed ")" | "SELECT(" ref ", " typed ")"']
+        rules += ['ref ::= "-"? [0-9]+', typed]
     else:
+        idle = idle_clicks(state)
         takers = {
             name: [ref for ref, tag in elements if takes(name, tag)] for name in ("CLICK", "TYPE", "SELECT")
         }
+        takers["CLICK"] = [ref for ref in takers["CLICK"] if ref not in idle] or takers["CLICK"]
         forms = {
             "CLICK": '"CLICK(" click ")"',
-            "TYPE": '"TYPE(" type ", " text ")"',
-            "SELECT": '"SELECT(" select ", " text ")"',
+            "TYPE": '"TYPE(" type ", " typed ")"',
+            "SELECT": '"SELECT(" select ", " typed ")"',
         }
-        rules = ["act ::= " + " | ".join(forms[name] for name, refs in takers.items() if refs)]
+        rules = ["act ::= " + " | ".join(forms[name] for name, refs in takers.items() if refs), typed]
         rules += [f"{name.lower()} ::= {ref_rule(refs)}" for name, refs in takers.items() if refs]
     rules = [f'root ::= s{assigned + 1} "\\n"?', text, *rules]
     first, top = assigned + 1, assigned + min(max_actions, 8)

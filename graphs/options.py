@@ -83,16 +83,21 @@ def add_options(parser: argparse.ArgumentParser, domains: list[str], skip: tuple
             options["choices"] = typing.get_args(annotation)
         elif name == "domain":
             options["choices"] = [*domains, *(a for a, d in DOMAIN_ALIASES.items() if d in domains)]
-        elif annotation in (int, float):
-            options["type"] = annotation
-        elif not (annotation is str or _is_optional_str(annotation)):
+        elif (kind := _optional(annotation) or annotation) in (int, float):
+            options["type"] = kind
+        elif kind is not str:
             raise TypeError(f"no command-line form for the setting {name}: {annotation}")
         parser.add_argument(flag, **options)
 
 
-def _is_optional_str(annotation: Any) -> bool:
-    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
-    return union and set(typing.get_args(annotation)) == {str, type(None)}
+def _optional(annotation: Any) -> Any:
+    """Return ``X`` of an ``X | None`` annotation (its first metadata-free form), else None."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    kinds = [kind for kind in typing.get_args(annotation) if kind is not type(None)]
+    if len(kinds) != 1:
+        return None
+    return typing.get_args(kinds[0])[0] if typing.get_origin(kinds[0]) is typing.Annotated else kinds[0]
 
 
 def run_of(args: argparse.Namespace, **overrides: Any) -> tuple[str, Context]:

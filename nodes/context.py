@@ -122,7 +122,9 @@ class Context:
     rendering: Literal["eval", "train"] = setting(
         "eval", "Lumos profile only: the eval-time or the training-time prompt rendering"
     )
-    shots: Annotated[int, Field(ge=0, le=MAX_SHOTS)] = setting(4, "worked examples shown (instruct profile)")
+    shots: Annotated[int, Field(ge=0, le=MAX_SHOTS)] | None = setting(
+        None, "worked examples shown (instruct profile); unset: the domain's own count (4; web 6)"
+    )
     exemplars: str | None = setting(
         None, "instruct profile: JSONL pool of annotated tasks (lumos data convert) for the shots"
     )

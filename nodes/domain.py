@@ -115,6 +115,9 @@ class Domain:
     # what a run's environment says is still unmet (web: the episode is open; SQL: the last statement
     # failed), or None: the planner is told after each subgoal, and a stop before then is fed back once
     unfinished: Callable[[LumosState], str | None] = lambda state: None
+    # worked examples the instruct profile shows unless the run's ``shots`` says (web shows its
+    # skills and every demonstration)
+    shots: int = 4
     # a short account of what changed between two observations (web: the page's changed elements):
     # earlier observations are shown this way, so a prompt holds one full page, not every page
     changes: Callable[[str, str], str] | None = None

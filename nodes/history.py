@@ -57,7 +57,12 @@ def compacted(
         if environment := ex.get("environment"):
             for index in range(len(results)):
                 done = cast(
-                    LumosState, {"environment": environment, "subgoal_results": ex["results"][: index + 1]}
+                    LumosState,
+                    {
+                        "task": ex["task"],
+                        "environment": environment,
+                        "subgoal_results": ex["results"][: index + 1],
+                    },
                 )
                 if note := unfinished(done):
                     results[index] += f"\n{note}"

@@ -21,6 +21,7 @@ from nodes.domain import Annotation, Domains, domain_for
 from nodes.inputs import invalid_input
 from nodes.progress import unknown_actions
 from nodes.prompts import INSTRUCT_INTEGRATED_SYSTEM, INTEGRATED_INSTRUCTION, INTEGRATED_TASK, Turn
+from nodes.selection import shots_for
 from nodes.state import LumosState, failure
 
 LUMOS_STOP = ("<|user|>",)  # a raw completion would run on into the next turn
@@ -126,7 +127,7 @@ def integrate(
         context.planner,
         [("user", integrated_prompt(state["task"], family))],
         INSTRUCT_INTEGRATED_SYSTEM,
-        exemplar_turns(list(domain.exemplars)[: context.shots], family),
+        exemplar_turns(list(domain.exemplars)[: shots_for(domain, context)], family),
         stop=() if context.profile == "instruct" else LUMOS_STOP,
     )
     try:

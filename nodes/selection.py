@@ -55,19 +55,25 @@ def ranker_of(path: str, domain: str) -> Ranker:
         return _RANKERS[(path, domain)]
 
 
+def shots_for(domain: Domain, context: Context) -> int:
+    """Return how many worked examples a run shows: its ``shots``, else the domain's own count."""
+    return domain.shots if context.shots is None else context.shots
+
+
 def exemplars_for(domain: Domain, task: str, context: Context) -> list[Annotation]:
     """Return the worked examples to show for ``task``, by the run's pool, selection and shot count."""
-    if context.shots == 0:
+    shots = shots_for(domain, context)
+    if shots == 0:
         return []
     if context.exemplars is None:
         builtin = list(domain.exemplars)
         if context.selection == "fixed" or not builtin:
-            return builtin[: context.shots]
+            return builtin[:shots]
         pool, ranker = builtin, Ranker([a["task"] for a in builtin])
     else:
         pool = pool_of(context.exemplars, domain.name)
         if context.selection == "fixed":
-            return pool[: context.shots]
+            return pool[:shots]
         ranker = ranker_of(context.exemplars, domain.name)
-    ranked = [pool[i] for i in ranker.top(task, context.shots + 1) if pool[i]["task"].strip() != task.strip()]
-    return ranked[: context.shots][::-1]
+    ranked = [pool[i] for i in ranker.top(task, shots + 1) if pool[i]["task"].strip() != task.strip()]
+    return ranked[:shots][::-1]

@@ -23,6 +23,7 @@ from nodes.inputs import invalid_input
 from nodes.integrated import parse_integrated
 from nodes.progress import groundings_so_far, unknown_actions, variables_assigned
 from nodes.prompts import DIRECT_INSTRUCTION, INSTRUCT_STEP_SYSTEM, INTEGRATED_INSTRUCTION, Turn
+from nodes.selection import shots_for
 from nodes.state import LumosState, failure
 
 StepStyle = Literal["integrated", "direct"]
@@ -135,7 +136,7 @@ def step(
         context.planner,
         step_conversation(state["task"], steps_so_far(state), domain, style),
         INSTRUCT_STEP_SYSTEM[style],
-        exemplar_turns(list(domain.exemplars)[: context.shots], domain, style),
+        exemplar_turns(list(domain.exemplars)[: shots_for(domain, context)], domain, style),
         stop=("\n\n",),
         grammar=gbnf,
     )

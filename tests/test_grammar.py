@@ -443,3 +443,60 @@ def test_web_grammar_admits_each_action_only_on_elements_that_take_it_and_bounds
     assert not gbnf.accepts(f"R1 = TYPE(4, {'a' * (web_actions.MAX_TEXT_CHARS + 1)})")  # no endless typing
     buttons_only = Grammar(web_actions.ground(web_actions.ACTIONS, state={"task": "[5] button OK"}))
     assert buttons_only.accepts("R1 = CLICK(5)") and not buttons_only.accepts("R1 = TYPE(5, x)")
+
+
+def test_typed_text_may_hold_commas_and_semicolons_and_parses_back_whole():
+    from domains import web_actions
+
+    page = "Copy the text.\nThe page:\n[4] input_text id=answer\n[5] button Submit"
+    gbnf = Grammar(web_actions.ground(web_actions.ACTIONS, state={"task": page}))
+    line = "R1 = TYPE(4, Decatur, IL; then more, text); R2 = CLICK(5)"
+    assert gbnf.accepts(line)
+    assert not gbnf.accepts("R1 = TYPE(4, f(x) = 2)")  # a parenthesis would end the action early
+    first = protocol.parse_actions(line)[0]
+    assert web_actions.parse_args(first["name"], first["args"]) == (4, "Decatur, IL; then more, text")
+
+
+def test_a_click_that_changed_nothing_is_left_out_until_the_page_changes():
+    from domains import web_actions
+
+    page = "The page:\n[4] input_number id=tt\n[5] button Submit\n[6] div feedback"
+    after_type = page.replace("id=tt", 'id=tt value="5"')
+
+    def action(name, args, observation):
+        return {
+            "name": name,
+            "args": args,
+            "observation": observation,
+            "ok": True,
+            "outputs": [],
+            "subgoal": 1,
+        }
+
+    state = {"task": "Guess.\n" + page, "actions": [action("TYPE", "4, 5", after_type)]}
+    assert web_actions.idle_clicks(state) == set()
+    state["actions"].append(action("CLICK", "5", after_type))  # Submit changed nothing
+    assert web_actions.idle_clicks(state) == {5}
+    gbnf = Grammar(web_actions.ground(web_actions.ACTIONS, assigned=2, state=state))
+    assert (
+        not gbnf.accepts("R3 = CLICK(5)")
+        and gbnf.accepts("R3 = CLICK(6)")
+        and gbnf.accepts("R3 = TYPE(4, 7)")
+    )
+    state["actions"].append(action("TYPE", "4, 7", page.replace("id=tt", 'id=tt value="7"')))
+    assert web_actions.idle_clicks(state) == set()  # the page changed: Submit may matter again
+    only = {"task": "[5] button OK", "actions": [action("CLICK", "5", "[5] button OK")]}
+    assert Grammar(web_actions.ground(web_actions.ACTIONS, assigned=1, state=only)).accepts("R2 = CLICK(5)")
+
+
+def test_the_planner_is_told_when_its_last_step_changed_nothing_on_the_page():
+    from domains import web
+
+    page = "The page:\n[4] input_number id=tt\n[5] button Submit"
+    state = {"task": "Guess.\n" + page, "environment": "miniwob/guess-number-v1?seed=0"}
+    open_note = "The episode is still open: the task is not done yet."
+    changed = page.replace("id=tt", 'id=tt value="5"')
+    assert web.unfinished({**state, "subgoal_results": [changed]}) == open_note
+    stuck = web.unfinished({**state, "subgoal_results": [changed, changed]})
+    assert stuck == open_note + " The last step changed nothing on the page: doing it again will not help."
+    assert web.unfinished({**state, "subgoal_results": ["Error: no element 9"]}) == open_note
