@@ -40,6 +40,16 @@ def test_fixed_selection_takes_the_first_shots():
     assert exemplars_for(DOMAINS["maths"], "any task", Context(shots=0)) == []
 
 
+def test_unset_shots_show_the_domains_own_count_and_web_shows_every_example():
+    assert (
+        exemplars_for(DOMAINS["maths"], "any task", Context()) == EXEMPLARS["maths"][: DOMAINS["maths"].shots]
+    )
+    assert DOMAINS["maths"].shots == 4
+    web = exemplars_for(DOMAINS["web"], "any task", Context())
+    assert web == list(DOMAINS["web"].exemplars) and len(web) == 6  # three skills, three demonstrations
+    assert len(exemplars_for(DOMAINS["web"], "any task", Context(shots=2))) == 2  # --shots still decides
+
+
 def test_similar_selection_puts_the_closest_last_and_never_the_task_itself(pool):
     task = "A bus travels 40 miles per hour for 3 hours. How far does the bus travel?"
     chosen = exemplars_for(DOMAINS["maths"], task, Context(shots=2, exemplars=pool, selection="similar"))
