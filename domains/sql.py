@@ -5,7 +5,8 @@ Lumos's SQL annotations (``data/incontext.py: instruction_icode_sql``) ground su
 TABLES``, ``R2 = DESCRIBE singer``, partial clauses kept as text (``R3 = Age > 20``) and the final
 ``R4 = SELECT ...``. The statement tool (``tools/sql.py``) runs the first two and queries on the
 task's database read-only; anything else is a clause and is its own value. A clause variable may be
-named inside a later statement (``SELECT Name FROM singer WHERE R3``); results are never pasted
+named inside a later statement (``SELECT Name FROM singer WHERE R3``) or extended by a later clause
+(``R4 = R3 JOIN pets ON ...``, a join of three tables); results are never pasted
 into SQL. Lumos released no SQL evaluation, so the grounding prefix below is written in the style
 of its verbatim ones, not copied.
 
@@ -13,6 +14,9 @@ The task's ``environment`` names its database: a name in the converted InterCode
 (``tools.sql_dump.databases``) or a path to a ``.sqlite`` file. The task text carries the question and
 the database's tables with their columns (``task_text``), as every formulation and baseline sees
 it. The answer is the last query that ran without error; InterCode's reward re-runs it.
+
+Longer than 300 lines because the worked examples sit beside the statement semantics they show
+(clauses kept, extended and named inside a later query), and a test re-runs them on the databases.
 """
 
 import re
@@ -273,6 +277,37 @@ SQL: list[Annotation] = [
             "Table Likes: student_id INTEGER, liked_id INTEGER",
             "Likes JOIN Highschooler ON Likes.student_id = Highschooler.ID",
             "Columns: count(*); rows (1): [(1,)]",
+        ],
+    ),
+    Annotation(  # dev row 187: a join of three tables, the second join extending the first's clause
+        task=task_text(
+            "What are the ids of the students who do not own cats as pets?",
+            "pets_1",
+            {
+                "has_pet": ["StuID", "PetID"],
+                "pets": ["PetID", "PetType", "pet_age", "weight"],
+                "student": ["StuID", "LName", "Fname", "Age", "Sex", "Major", "Advisor", "city_code"],
+            },
+        ),
+        subgoals=[
+            "Describe the columns of the tables of pet owners and pets.",
+            "Write the join condition between students and pet owners.",
+            "Extend the join to pets.",
+            "Finish the SQL query that selects the ids of the students who own no cat.",
+        ],
+        actions=[
+            "R1 = DESCRIBE has_pet; R2 = DESCRIBE pets",
+            "R3 = student JOIN has_pet ON student.StuID = has_pet.StuID",
+            "R4 = R3 JOIN pets ON has_pet.PetID = pets.PetID",  # R3: the clause above, extended
+            "R5 = SELECT StuID FROM student EXCEPT SELECT student.StuID FROM R4 WHERE pets.PetType = 'cat'",
+        ],
+        results=[
+            "Table pets: PetID INTEGER, PetType VARCHAR(20), pet_age INTEGER, weight REAL",
+            "student JOIN has_pet ON student.StuID = has_pet.StuID",
+            "student JOIN has_pet ON student.StuID = has_pet.StuID JOIN pets ON has_pet.PetID = pets.PetID",
+            "Columns: StuID; rows (33) (first 20 of 33): [(1002,), (1003,), (1004,), (1005,), (1006,), "
+            "(1007,), (1008,), (1009,), (1010,), (1011,), (1012,), (1014,), (1015,), (1016,), (1017,), "
+            "(1018,), (1019,), (1020,), (1021,), (1022,)]",
         ],
     ),
 ]

@@ -37,6 +37,8 @@ stock-market terminal text-transform unicode-test use-autocomplete
 """.split()
 SQL_ROWS = range(100, 200)  # the dev file's second hundred
 SQL_EXAMPLE_ROWS = (156, 157, 158, 177, 178, 179)  # the worked examples' rows and their neighbours
+# Row 187 became the third worked example after draws 1 and 2 were made, from rows neither holds;
+# the pool stays as it was so both draws stay as drawn, and a later draw must leave 187 out.
 
 
 def draws(pool: list[T], size: int, draw: int) -> list[T]:
