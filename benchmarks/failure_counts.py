@@ -5,7 +5,9 @@
 Columns: episodes (or tasks), successes; runs that stopped while the episode was open (the planner
 stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals`` (open or not); prompts that
 did not fit the context window; other errors (SQL: no query ran); runs whose stop was fed back
-(``nudges``); and the prompt tokens read per run and per model call, which is what prefill costs.
+(``nudges``); runs that repeated an action which had left the page as it was ("repeated idle":
+a run stuck clicking the same button); and the prompt tokens read per run and per model call,
+which is what prefill costs.
 """
 
 import argparse
@@ -13,8 +15,22 @@ import gzip
 import json
 from pathlib import Path
 
+from domains.web_actions import element_lines
+
 STOPPED_OPEN = "stopped before the episode ended"
 OVERFLOW = "does not fit"
+
+
+def repeated_idle(row: dict) -> bool:
+    """Return whether a run did an action again right after it had left the page unchanged."""
+    page, last = element_lines(row.get("task", "")), None
+    for action in row.get("actions") or []:
+        done, after = (action["name"], action["args"]), element_lines(action.get("observation") or "")
+        if done == last and after == page:
+            return True
+        last = done if after == page else None
+        page = after
+    return False
 
 
 def counts(path: Path) -> dict[str, float]:
@@ -37,6 +53,7 @@ def counts(path: Path) -> dict[str, float]:
         "overflow": sum(OVERFLOW in e for e in errors),
         "other errors": sum(bool(e) and STOPPED_OPEN not in e and OVERFLOW not in e for e in errors),
         "nudged": sum(bool(row.get("nudges")) for row in rows),
+        "repeated idle": sum(repeated_idle(row) for row in rows),
         "tokens / run": round(tokens / max(len(rows), 1)),
         "tokens / call": round(tokens / max(calls, 1)),
     }

@@ -12,7 +12,10 @@ Drawn once by a fixed seed from pools fixed beforehand, and never tuned on (docs
     python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl > unseen.jsonl
 
 Draw 1 was measured three times while issue 36 was built, so it became a tuning split; draw 2
-(``--draw 2``) is drawn from what draw 1 left, by the next seed, and held out from then on.
+(``--draw 2``) is drawn from what draw 1 left, by the next seed, and held out from then on:
+
+    python -m evaluation.splits miniwob --draw 2
+    python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl --draw 2 > unseen2.jsonl
 """
 
 import argparse

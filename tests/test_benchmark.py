@@ -182,6 +182,7 @@ def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(t
         "overflow": 1,
         "other errors": 1,
         "nudged": 1,
+        "repeated idle": 0,
         "tokens / run": 1500,
         "tokens / call": 750,
     }
@@ -198,3 +199,29 @@ def test_the_own_split_shares_no_task_with_development_or_the_worked_examples():
     assert len(picked) == 32 == len(set(picked)) and min(picked) >= 100  # the first hundred is development
     assert not set(picked) & set(splits.SQL_EXAMPLE_ROWS)
     assert splits.miniwob_unseen() == tasks  # drawn by a fixed seed
+    second = splits.miniwob_unseen(draw=2)  # held out after the first was tuned on
+    assert len(second) == 8 and not set(second) & (set(tasks) | set(DEV_TASKS))
+    again = [row["row"] for row in splits.intercode_unseen(rows, draw=2)]
+    assert (
+        len(again) == 32
+        and not set(again) & (set(picked) | set(splits.SQL_EXAMPLE_ROWS))
+        and min(again) >= 100
+    )
+    assert 187 not in set(picked) | set(again)  # the third SQL worked example's row is in neither draw
+
+
+def test_a_run_that_repeats_an_action_which_left_the_page_unchanged_is_counted_stuck():
+    from benchmarks.failure_counts import repeated_idle
+
+    page = "The page:\n[4] input_number id=tt\n[5] button Submit"
+    typed = page.replace("id=tt", 'id=tt value="5"')
+
+    def run(*steps):
+        return {
+            "task": "Guess.\n" + page,
+            "actions": [{"name": n, "args": a, "observation": o} for n, a, o in steps],
+        }
+
+    assert repeated_idle(run(("TYPE", "4, 5", typed), ("CLICK", "5", typed), ("CLICK", "5", typed)))
+    assert not repeated_idle(run(("TYPE", "4, 5", typed), ("CLICK", "5", typed), ("TYPE", "4, 6", page)))
+    assert not repeated_idle(run(("CLICK", "5", typed), ("CLICK", "5", page)))  # each click changed the page
