@@ -26,9 +26,10 @@ def repeated_idle(row: dict) -> bool:
     page, last = element_lines(row.get("task", "")), None
     for action in row.get("actions") or []:
         done, after = (action["name"], action["args"]), element_lines(action.get("observation") or "")
-        if done == last and after == page:
+        idle = bool(after) and after == page  # a page (not a SQL result) that came back as it was
+        if done == last and idle:
             return True
-        last = done if after == page else None
+        last = done if idle else None
         page = after
     return False
 
