@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from domains import DOMAINS
 from evaluation import benchmarks
 from evaluation.benchmarks import BENCHMARKS
 from graphs.settings import defaults
+from nodes.context import canonical_domain
 
 FORMULATION_LABEL = {
     "iterative": "Lumos-I",
@@ -65,6 +67,9 @@ def settings(summary: dict[str, Any]) -> str:
     changed = []
     for name, default in _DEFAULTS.items():
         value = config.get(name, default)
+        if name == "shots" and value is not None:  # unset shows the domain's own count (4; web 6)
+            domain = DOMAINS.get(canonical_domain(str(config.get("domain"))))
+            default = domain.shots if domain is not None else 4
         if name in _NOT_A_VARIANT or value == default:
             continue
         if isinstance(value, bool):

@@ -119,6 +119,9 @@ def test_runs_with_other_settings_get_their_own_rows_named_by_what_differs():
         "| small | Lumos-O (votes 5) | 20.0 |",
     ]
     assert report.label(runs[1]) == "Lumos-O (votes 5)"
+    web = config | {"domain": "web"}  # unset shots show the domain's own count: web's is 6
+    assert report.label(summary("miniwob", "onetime", "small", {}, config=web)) == "Lumos-O (shots 4)"
+    assert report.label(summary("miniwob", "onetime", "small", {}, config=web | {"shots": None})) == "Lumos-O"
 
 
 def test_a_rebuilt_summary_is_marked_and_its_provenance_printed_once():
