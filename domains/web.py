@@ -20,7 +20,7 @@ import json
 import re
 from pathlib import Path
 
-from domains.web_actions import ACTIONS, ground, line_ref, parse_args, parse_query, ranked_line
+from domains.web_actions import ACTIONS, element_lines, ground, line_ref, parse_args, parse_query, ranked_line
 from domains.web_sessions import Session, close, episode_name, is_page, parse_environment, session
 from models.registry import ModelProvider
 from nodes.context import Context
@@ -89,13 +89,12 @@ def _act(opened: Session, name: str, args: str) -> tuple[webtool.Page, str | Non
     return after, picked
 
 
-_LINE = re.compile(r"^\[(-?\d+)\] .*$", re.M)
 MAX_CHANGED_LINES = 6  # element lines a change summary quotes; the rest are counted
 
 
 def page_lines(text: str) -> dict[str, str]:
     """Return a rendered page's element lines by ref (``"7"`` -> ``[7] input_text ...``)."""
-    return {found[1]: found[0] for found in _LINE.finditer(text)}
+    return {line[1 : line.index("]")]: line for line in element_lines(text)}
 
 
 def changes(before: str, after: str) -> str:
