@@ -15,7 +15,7 @@ import gzip
 import json
 from pathlib import Path
 
-from domains.web_actions import element_lines
+from domains.web_actions import unchanged
 
 STOPPED_OPEN = "stopped before the episode ended"
 OVERFLOW = "does not fit"
@@ -23,10 +23,10 @@ OVERFLOW = "does not fit"
 
 def repeated_idle(row: dict) -> bool:
     """Return whether a run did an action again right after it had left the page unchanged."""
-    page, last = element_lines(row.get("task", "")), None
+    page, last = row.get("task", ""), None
     for action in row.get("actions") or []:
-        done, after = (action["name"], action["args"]), element_lines(action.get("observation") or "")
-        idle = bool(after) and after == page  # a page (not a SQL result) that came back as it was
+        done, after = (action["name"], action["args"]), action.get("observation") or ""
+        idle = unchanged(page, after)  # a page (not a SQL result) that came back as it was
         if done == last and idle:
             return True
         last = done if idle else None

@@ -20,7 +20,16 @@ import json
 import re
 from pathlib import Path
 
-from domains.web_actions import ACTIONS, element_lines, ground, line_ref, parse_args, parse_query, ranked_line
+from domains.web_actions import (
+    ACTIONS,
+    element_lines,
+    ground,
+    line_ref,
+    parse_args,
+    parse_query,
+    ranked_line,
+    unchanged,
+)
 from domains.web_sessions import Session, close, episode_name, is_page, parse_environment, session
 from models.registry import ModelProvider
 from nodes.context import Context
@@ -130,7 +139,7 @@ def unfinished(state: LumosState) -> str | None:
         return None
     note = "The episode is still open: the task is not done yet."
     before = results[-2] if len(results) > 1 else state.get("task", "")
-    if results and (page := page_lines(results[-1])) and page == page_lines(before):
+    if results and unchanged(before, results[-1]):
         note += " The last step changed nothing on the page: doing it again will not help."
     return note
 

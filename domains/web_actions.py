@@ -108,6 +108,12 @@ def element_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+def unchanged(before: str, after: str) -> bool:
+    """Return whether an action left the page as it was (a text with no element lines is no page)."""
+    lines = element_lines(after)
+    return bool(lines) and lines == element_lines(before)
+
+
 def idle_clicks(state: LumosState | None) -> set[int]:
     """Return the refs whose CLICK changed nothing on the page, since the page last changed.
 
@@ -117,15 +123,17 @@ def idle_clicks(state: LumosState | None) -> set[int]:
     """
     if state is None:
         return set()
-    page, idle = element_lines(state.get("task", "")), set[int]()
+    page, idle = state.get("task", ""), set[int]()
     for action in state.get("actions", []):
         if action["name"] not in ACTIONS or not action["ok"]:
             continue
-        after = element_lines(action["observation"])
-        if after != page:
-            page, idle = after, set()
-        elif action["name"] == "CLICK" and (ref := action["args"].strip().strip("[]")).lstrip("-").isdigit():
-            idle.add(int(ref))
+        if not unchanged(page, action["observation"]):
+            page, idle = action["observation"], set()
+        elif action["name"] == "CLICK":
+            try:
+                idle.add(parse_args("CLICK", action["args"])[0])
+            except ValueError:  # Lumos's own form names a query, not a ref
+                continue
     return idle
 
 

@@ -9,6 +9,7 @@ from evaluation import benchmarks
 from evaluation.benchmarks import BENCHMARKS
 from graphs.settings import defaults
 from nodes.context import canonical_domain
+from nodes.domain import Domain
 
 FORMULATION_LABEL = {
     "iterative": "Lumos-I",
@@ -69,7 +70,7 @@ def settings(summary: dict[str, Any]) -> str:
         value = config.get(name, default)
         if name == "shots" and value is not None:  # unset shows the domain's own count (4; web 6)
             domain = DOMAINS.get(canonical_domain(str(config.get("domain"))))
-            default = domain.shots if domain is not None else 4
+            default = (domain or Domain).shots
         if name in _NOT_A_VARIANT or value == default:
             continue
         if isinstance(value, bool):
