@@ -12,10 +12,12 @@ Drawn once by a fixed seed from pools fixed beforehand, and never tuned on (docs
     python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl > unseen.jsonl
 
 Draw 1 was measured three times while issue 36 was built, so it became a tuning split; draw 2
-(``--draw 2``) is drawn from what draw 1 left, by the next seed, and held out from then on:
+(``--draw 2``) is drawn from what draw 1 left, by the next seed. Draw 2 was then measured after a
+change and its failures read, so draw 3 (``--draw 3``: 8 tasks of the 36 left, and the 29 SQL rows
+left once row 187 became a worked example) is the held-out one from then on:
 
-    python -m evaluation.splits miniwob --draw 2
-    python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl --draw 2 > unseen2.jsonl
+    python -m evaluation.splits miniwob --draw 3
+    python -m evaluation.splits intercode-sql ../shared/data/intercode_sql/dev.jsonl --draw 3 > unseen3.jsonl
 """
 
 import argparse
@@ -41,14 +43,22 @@ stock-market terminal text-transform unicode-test use-autocomplete
 SQL_ROWS = range(100, 200)  # the dev file's second hundred
 SQL_EXAMPLE_ROWS = (156, 157, 158, 177, 178, 179)  # the worked examples' rows and their neighbours
 # Row 187 became the third worked example after draws 1 and 2 were made, from rows neither holds;
-# the pool stays as it was so both draws stay as drawn, and a later draw must leave 187 out.
+# the pool stays as it was so both draws stay as drawn, and draws from the third on leave it out.
+SQL_WITHDRAWN = {3: (187,)}
+DRAWS = (1, 2, 3)
 
 
-def draws(pool: list[T], size: int, draw: int) -> list[T]:
-    """Return draw number ``draw`` (1, 2, ...) of ``size`` items: each from what earlier draws left."""
+def draws(pool: list[T], size: int, draw: int, withdrawn: dict[int, tuple[T, ...]] | None = None) -> list[T]:
+    """Return draw number ``draw`` (1, 2, ...) of up to ``size`` items: each from what earlier draws left.
+
+    ``withdrawn`` maps a draw number to items that left the pool before it (they became examples),
+    so earlier draws stay exactly as they were drawn.
+    """
     left = sorted(pool)
     for number in range(1, draw + 1):
-        taken = sorted(random.Random(SEED + number - 1).sample(left, size))
+        gone = (withdrawn or {}).get(number, ())
+        left = [item for item in left if item not in gone]
+        taken = sorted(random.Random(SEED + number - 1).sample(left, min(size, len(left))))
         left = [item for item in left if item not in taken]
     return taken
 
@@ -59,9 +69,9 @@ def miniwob_unseen(draw: int = 1) -> list[str]:
 
 
 def intercode_unseen(rows: list[dict[str, object]], draw: int = 1) -> list[dict[str, object]]:
-    """Return a draw's 32 InterCode-SQL rows of the dev file, in file order."""
+    """Return a draw's InterCode-SQL rows of the dev file (32, or what is left), in file order."""
     pool = [i for i in SQL_ROWS if i not in SQL_EXAMPLE_ROWS]
-    return [rows[i] for i in draws(pool, 32, draw)]
+    return [rows[i] for i in draws(pool, 32, draw, SQL_WITHDRAWN)]
 
 
 def main() -> None:
@@ -69,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmark", choices=["miniwob", "intercode-sql"])
     parser.add_argument("data", nargs="?", type=Path, help="intercode-sql: the dev file")
-    parser.add_argument("--draw", type=int, default=1, choices=[1, 2], help="1: tuned on since; 2: held out")
+    parser.add_argument("--draw", type=int, default=1, choices=DRAWS, help="1, 2: tuned on since; 3: held out")
     args = parser.parse_args()
     if args.benchmark == "miniwob":
         sys.stdout.write(",".join(miniwob_unseen(args.draw)) + "\n")

@@ -73,6 +73,33 @@ def test_a_wrong_click_fails_the_episode_and_the_rendering_lists_what_can_be_act
     assert page.done and page.raw_reward == -1.0
 
 
+def test_icons_without_text_are_listed_by_class_and_take_a_click():
+    # social-media draws its reply/retweet/like/share buttons as empty spans: without their class
+    # the agent could not name them at all
+    with web.Episode("social-media-some-v1", seed=0) as episode:
+        page = episode.page
+        assert page is not None
+        lines = web.render(page).splitlines()
+        shares = [line for line in lines if line.endswith('span class="share"')]
+        assert len(shares) == sum(1 for e in page.elements if e.classes == "share") > 1
+        page = episode.act("CLICK", int(shares[0][1:].split("]")[0]))
+        assert not page.done  # a share click is taken; the task ends at Submit
+
+
+def test_only_empty_inline_leaves_outside_named_elements_are_listed_as_icons():
+    elements = (
+        web.Element(ref=1, tag="div", classes="media"),  # a container: its children speak for it
+        web.Element(ref=2, tag="span", classes="reply", parent=1),
+        web.Element(ref=3, tag="div", classes="resize-handle", parent=1),  # a layout leaf
+        web.Element(ref=4, tag="button", text="Close", parent=1),
+        web.Element(ref=5, tag="span", classes="icon-close", parent=4),  # inside a named button
+        web.Element(ref=6, tag="span", parent=1),  # no class: nothing to name it by
+    )
+    assert web.render(web.Page(utterance="", elements=elements)) == (
+        '[2] span class="reply"\n[4] button "Close"'
+    )
+
+
 def test_an_episode_outlives_the_pages_own_timer_and_its_reward_decays_against_it():
     with web.Episode("click-button-v1", seed=1) as episode:
         page = episode.page

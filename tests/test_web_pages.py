@@ -46,6 +46,24 @@ def test_a_local_page_lists_its_visible_elements_and_takes_each_action():
         episode.close()
 
 
+def test_an_icon_button_on_a_users_page_reads_as_its_accessible_name(tmp_path):
+    path = tmp_path / "icons.html"
+    path.write_text(
+        '<button aria-label="Delete draft" onclick="this.remove()"></button><a title="Settings" href="#">'
+        "</a>",
+        encoding="utf-8",
+    )
+    episode = web_page.PageEpisode(web_page.page_url(str(path)) or "")
+    page = episode.open()
+    try:
+        rendered = web.render(page)
+        assert 'button "Delete draft"' in rendered and 'a "Settings"' in rendered
+        page = episode.act("CLICK", ref(page, "button", "Delete draft"))
+        assert "Delete draft" not in web.render(page)
+    finally:
+        episode.close()
+
+
 def test_only_local_files_and_this_machines_pages_are_page_environments(tmp_path):
     assert web_page.page_url("miniwob/click-button-v1") is None
     assert web_page.page_url(str(PAGES / "shop.html")) == (PAGES / "shop.html").resolve().as_uri()

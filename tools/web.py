@@ -256,14 +256,16 @@ def shown(element: Element) -> bool:
 
 
 _ACTABLE = frozenset({"button", "a", "select", "textarea"})  # listed even without text
+_ICON_TAGS = frozenset({"span", "i", "img", "svg"})  # inline leaves a page draws icons with
 
 
 def render(page: Page, elements: Sequence[Element] | None = None) -> str:
     """Return the page as the planner and grounder see it: one ``[ref] tag "text"`` line per element.
 
     Text nodes (MiniWoB++'s ``t`` tags, negative refs) are folded into their parent's text, an
-    input inside a label shows the label's text, empty containers are left out, and an element's
-    id and value follow when it has them.
+    input inside a label shows the label's text, empty containers are left out, an empty element
+    with no elements inside but a class (an icon: ``span class="share"``) is listed by its class,
+    and an element's id and value follow when it has them.
     """
     elements = page.elements if elements is None else elements
     texts = {e.ref: e.text for e in elements if e.ref > 0 and e.tag != "t"}
@@ -271,16 +273,30 @@ def render(page: Page, elements: Sequence[Element] | None = None) -> str:
         if (node.ref < 0 or node.tag == "t") and node.text.strip() and node.parent in texts:
             texts[node.parent] = f"{texts[node.parent]} {node.text}".strip()
     tags = {e.ref: e.tag for e in elements}
+    containers = {e.parent for e in elements if e.ref > 0 and e.tag != "t"}
     lines = []
     for element in elements:
         text = texts.get(element.ref, "")
-        if element.ref < 0 or element.tag == "t" or not shown(dataclasses.replace(element, text=text)):
+        # an icon (reply, share, close) is often an empty inline leaf that only its class names;
+        # one inside a named element (a button's "Close") adds nothing
+        icon = (
+            element.tag in _ICON_TAGS
+            and not text.strip()
+            and bool(element.classes.strip())
+            and element.ref not in containers
+            and not texts.get(element.parent, "").strip()
+        )
+        if element.ref < 0 or element.tag == "t":
+            continue
+        if not (icon or shown(dataclasses.replace(element, text=text))):
             continue
         line = f"[{element.ref}] {element.tag}"
         if text.strip():
             line += f' "{_clip(text)}"'
         elif tags.get(element.parent) == "label" and texts.get(element.parent):  # a checkbox's label
             line += f' label="{_clip(texts[element.parent])}"'
+        elif icon:
+            line += f' class="{_clip(element.classes)}"'
         if element.id:
             line += f" id={element.id}"
         if element.value:

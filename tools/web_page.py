@@ -38,6 +38,8 @@ function walk(el, parent) {
   let tag = el.tagName.toLowerCase();
   if (tag === 'input') tag = 'input_' + (el.type || 'text');
   let text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join(' ').trim();
+  // an icon button's name is often only in its accessible label or tooltip
+  if (!text) text = (el.getAttribute('aria-label') || el.title || el.getAttribute('alt') || '').trim();
   let value = '';
   if (tag === 'select') {
     value = el.selectedIndex >= 0 ? el.options[el.selectedIndex].text : '';
