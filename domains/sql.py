@@ -328,4 +328,7 @@ DOMAIN = Domain(
     frame_task=frame_task,
     environment_help="the task's database: a name in the converted InterCode cache or a .sqlite path",
     unfinished=unfinished,
+    # Lumos-O grounds each subgoal on the results before it (a join's clause, a table's columns), and
+    # a plan whose last statement failed goes back to the planner once, told why, to repair it
+    stepwise=frozenset({"onetime"}),
 )

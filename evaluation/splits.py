@@ -44,7 +44,7 @@ SQL_ROWS = range(100, 200)  # the dev file's second hundred
 SQL_EXAMPLE_ROWS = (156, 157, 158, 177, 178, 179)  # the worked examples' rows and their neighbours
 # Row 187 became the third worked example after draws 1 and 2 were made, from rows neither holds;
 # the pool stays as it was so both draws stay as drawn, and draws from the third on leave it out.
-SQL_WITHDRAWN = {3: (187,)}
+SQL_WITHDRAWN: dict[int, tuple[int, ...]] = {3: (187,)}
 DRAWS = (1, 2, 3)
 
 
@@ -79,7 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("benchmark", choices=["miniwob", "intercode-sql"])
     parser.add_argument("data", nargs="?", type=Path, help="intercode-sql: the dev file")
-    parser.add_argument("--draw", type=int, default=1, choices=DRAWS, help="1, 2: tuned on since; 3: held out")
+    parser.add_argument(
+        "--draw", type=int, default=1, choices=DRAWS, help="1, 2: tuned on since; 3: held out"
+    )
     args = parser.parse_args()
     if args.benchmark == "miniwob":
         sys.stdout.write(",".join(miniwob_unseen(args.draw)) + "\n")

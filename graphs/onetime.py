@@ -2,7 +2,8 @@
 
 On a live environment (web) the plan is grounded and executed one subgoal at a time, each against
 the page the last one left: ``build(one_at_a_time=True)``, whose ``execute`` loops back to ``ground``
-while subgoals are left (``graphs/pipeline.py`` picks it for a ``Domain.interactive`` domain).
+while subgoals are left (``graphs/pipeline.py`` picks it where ``Domain.runs_stepwise``: web, and
+SQL, whose statements are grounded on the results before them).
 
 A run that asks the planner to plan under a step-by-step solution (``plan_reasoning="steps"``)
 starts at ``solve``, which writes it (``nodes/reason.py``); every other run starts at ``plan``.

@@ -2,11 +2,11 @@
 
 ``Pipelines`` is the one place that picks it. Over one model provider and set of domains it
 compiles each graph once, when first asked, and ``for_run(formulation, context)`` checks that the
-run's domain runs under the formulation, takes the step-by-step graphs on an interactive domain
-(web: Lumos-O one subgoal at a time, the baselines one step at a time), and wraps the formulation
-in voting (``votes`` > 1) or cross-checking (``plan_retries``). ``compiled`` and ``pipeline`` are
-the same over the defaults (llama.cpp in-process, every domain): what `lumos run`, `lumos eval` and
-`lumos graph` use.
+run's domain runs under the formulation, takes the step-by-step graphs where the domain asks
+(``Domain.runs_stepwise``; web: Lumos-O one subgoal at a time, the baselines one step at a time;
+SQL: Lumos-O one subgoal at a time), and wraps the formulation in voting (``votes`` > 1) or
+cross-checking (``plan_retries``). ``compiled`` and ``pipeline`` are the same over the defaults
+(llama.cpp in-process, every domain): what `lumos run`, `lumos eval` and `lumos graph` use.
 """
 
 import functools
@@ -77,8 +77,8 @@ class Pipelines:
         if domain is not None and domain.formulations is not None and formulation not in domain.formulations:
             runs = ", ".join(sorted(domain.formulations))
             raise ValueError(f"the {domain.name} domain runs under {runs} only, not {formulation}")
-        if domain is not None and domain.interactive and formulation in ("onetime", "integrated", "direct"):
-            name = f"{formulation}-stepwise"  # one subgoal or step at a time, on the page the last one left
+        if domain is not None and domain.runs_stepwise(formulation):
+            name = f"{formulation}-stepwise"  # one subgoal or step at a time, on what the last one left
         inner = self.graph(name)
         wrapper = wrapper_of(context)
         if not wrapper:

@@ -20,6 +20,9 @@ from nodes.prompts import Formulation, Kind
 from nodes.state import LumosState
 from tools import Toolbox
 
+# what a live environment (web) runs one step at a time: a one-pass run would act on pages unseen
+STEPWISE = frozenset({"onetime", "integrated", "direct"})
+
 __all__ = [
     "Annotation",
     "Domain",
@@ -107,6 +110,9 @@ class Domain:
     # one subgoal at a time, each against what the last one left, and the integrated and direct
     # baselines act step by step (graphs/baselines.build_stepwise) instead of in one pass
     interactive: bool = False
+    # the formulations a domain that is not live still runs one subgoal at a time, each grounded on
+    # the results before it (SQL: Lumos-O, whose plan is continued once when its last statement failed)
+    stepwise: frozenset[str] = frozenset()
     # whether an action's observation says the environment has ended (the run then stops acting)
     ended: Callable[[str], bool] = lambda observation: False
     # what a run that failed gives back of its environment (web: its browser); the answer rule
@@ -121,6 +127,10 @@ class Domain:
     # a short account of what changed between two observations (web: the page's changed elements):
     # earlier observations are shown this way, so a prompt holds one full page, not every page
     changes: Callable[[str, str], str] | None = None
+
+    def runs_stepwise(self, formulation: str) -> bool:
+        """Return whether ``formulation`` runs one subgoal or step at a time on this domain."""
+        return formulation in (STEPWISE if self.interactive else self.stepwise)
 
     @property
     def prompt_family(self) -> str:

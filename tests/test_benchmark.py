@@ -208,6 +208,15 @@ def test_the_own_split_shares_no_task_with_development_or_the_worked_examples():
         and min(again) >= 100
     )
     assert 187 not in set(picked) | set(again)  # the third SQL worked example's row is in neither draw
+    third = splits.miniwob_unseen(draw=3)  # held out after the second was tuned on
+    assert len(third) == 8 and not set(third) & (set(tasks) | set(second) | set(DEV_TASKS))
+    last = [row["row"] for row in splits.intercode_unseen(rows, draw=3)]  # all the pool had left
+    assert len(last) == 29 and not set(last) & (
+        set(picked) | set(again) | set(splits.SQL_EXAMPLE_ROWS) | {187}
+    )
+    assert splits.draws(list(range(10)), 4, 3) == sorted(
+        set(range(10)) - set(splits.draws(list(range(10)), 4, 1)) - set(splits.draws(list(range(10)), 4, 2))
+    )
 
 
 def test_a_run_that_repeats_an_action_which_left_the_page_unchanged_is_counted_stuck():

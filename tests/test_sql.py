@@ -13,7 +13,7 @@ import cli
 from common.jsonl import read_jsonl
 from domains import sql as domain
 from evaluation import benchmarks, harness
-from graphs import baselines, iterative, onetime
+from graphs import baselines, iterative, onetime, pipeline
 from nodes import protocol
 from nodes.context import Context
 from tools import sql, sql_dump
@@ -277,6 +277,30 @@ def test_lumos_o_grounds_every_statement_at_once_and_answers_with_the_last_query
     assert state["memory"]["R3"] == "Columns: Name; rows (2): [('O\\'Brien, \"Jr\"',), ('Joe Sharp',)]"
     ground_prompt = grounder.prompts[0][-1].content
     assert ground_prompt.startswith(domain.GROUND_PREFIX_SQL) and "Subgoals to be grounded:" in ground_prompt
+
+
+def test_lumos_o_grounds_each_statement_on_the_results_before_it_and_repairs_a_failed_last_one(tiny):
+    planner = scripted(
+        "Subgoal 1: Describe the singer table.; Subgoal 2: Count the singers older than 40.",
+        "Subgoal 3: Count them with the Age column.",
+    )
+    grounder = scripted(
+        "R1 = DESCRIBE singer",
+        "R2 = SELECT count(*) FROM singer WHERE Years > 40",
+        "R3 = SELECT count(*) FROM singer WHERE Age > 40",
+    )
+    context = Context(domain="sql")
+    graph = pipeline.Pipelines(models=ScriptedModels(planner, grounder)).for_run("onetime", context)
+    state = graph.invoke(sql_input(tiny), context=context)
+    described = "Table singer: Singer_ID INTEGER"  # in a worked example too: the run's adds one more
+    assert str(grounder.prompts[1]).count(described) == str(grounder.prompts[0]).count(described) + 1
+    told = (
+        "The last statement failed (statement failed: no such column: Years): the next subgoal must repair it"
+    )
+    assert told in str(planner.prompts[1])  # the plan ran out on a failed query: the planner is told why
+    assert state["subgoals"][-1] == "Count them with the Age column." and state["nudges"][0]["after"] == 2
+    assert state["answer"] == "2" and state["error"] is None and len(grounder.prompts) == 3
+    assert sql_domain_scored(state) == "SELECT count(*) FROM singer WHERE Age > 40"
 
 
 @pytest.mark.parametrize(
