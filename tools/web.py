@@ -250,9 +250,8 @@ def _clip(text: str) -> str:
 
 def shown(element: Element) -> bool:
     """Return whether a rendered page lists the element: it has text, a value, or can be acted on."""
-    return bool(
-        element.text.strip() or element.value or element.tag.startswith("input") or element.tag in _ACTABLE
-    )
+    acts = element.tag.startswith("input") or element.tag in _ACTABLE
+    return bool(element.text.strip() or element.value or acts)
 
 
 _ACTABLE = frozenset({"button", "a", "select", "textarea"})  # listed even without text
@@ -263,31 +262,23 @@ def render(page: Page, elements: Sequence[Element] | None = None) -> str:
     """Return the page as the planner and grounder see it: one ``[ref] tag "text"`` line per element.
 
     Text nodes (MiniWoB++'s ``t`` tags, negative refs) are folded into their parent's text, an
-    input inside a label shows the label's text, empty containers are left out, an empty element
-    with no elements inside but a class (an icon: ``span class="share"``) is listed by its class,
-    and an element's id and value follow when it has them.
+    input inside a label shows the label's text, empty containers are left out, an icon (an empty
+    inline leaf: ``span class="share"``) is named by its class, and an id and value follow.
     """
     elements = page.elements if elements is None else elements
-    texts = {e.ref: e.text for e in elements if e.ref > 0 and e.tag != "t"}
+    own = [e for e in elements if e.ref >= 0 and e.tag != "t"]
+    texts, tags = {e.ref: e.text for e in own}, {e.ref: e.tag for e in own}
+    containers = {e.parent for e in own}
     for node in elements:  # text nodes read as their parent's text ("Close" on a dialog's button)
         if (node.ref < 0 or node.tag == "t") and node.text.strip() and node.parent in texts:
             texts[node.parent] = f"{texts[node.parent]} {node.text}".strip()
-    tags = {e.ref: e.tag for e in elements}
-    containers = {e.parent for e in elements if e.ref > 0 and e.tag != "t"}
     lines = []
-    for element in elements:
-        text = texts.get(element.ref, "")
-        # an icon (reply, share, close) is often an empty inline leaf that only its class names;
-        # one inside a named element (a button's "Close") adds nothing
-        icon = (
-            element.tag in _ICON_TAGS
-            and not text.strip()
-            and bool(element.classes.strip())
-            and element.ref not in containers
-            and not texts.get(element.parent, "").strip()
-        )
-        if element.ref < 0 or element.tag == "t":
-            continue
+    for element in own:
+        text = texts[element.ref]
+        # an icon (reply, share) is often an empty leaf only its class names; inside a named element
+        # (a button's "Close") it adds nothing
+        icon = element.tag in _ICON_TAGS and bool(element.classes.strip()) and not text.strip()
+        icon = icon and element.ref not in containers and not texts.get(element.parent, "").strip()
         if not (icon or shown(dataclasses.replace(element, text=text))):
             continue
         line = f"[{element.ref}] {element.tag}"
