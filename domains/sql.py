@@ -205,6 +205,11 @@ def run_schema(state: LumosState | None) -> dict[str, list[str]] | None:
         return database.schema()
 
 
+def answered(state: LumosState) -> bool:
+    """Return whether the run has an answer: a query ran without error (a clause or DESCRIBE is none)."""
+    return final_query(state) is not None
+
+
 def unfinished(state: LumosState) -> str | None:
     """Return what is unmet: the last statement failed (and why), or no query has run; else None."""
     actions = state.get("actions", [])
@@ -328,6 +333,7 @@ DOMAIN = Domain(
     frame_task=frame_task,
     environment_help="the task's database: a name in the converted InterCode cache or a .sqlite path",
     unfinished=unfinished,
+    answered=answered,  # a plan ending on a join clause or a failed query has no answer: it goes on
     # Lumos-O grounds each subgoal on the results before it (a join's clause, a table's columns), and
     # a plan whose last statement failed goes back to the planner once, told why, to repair it
     stepwise=frozenset({"onetime"}),

@@ -3,7 +3,8 @@
 A small model guesses names (``DESCRIBE battle_death`` in the database ``battle_death``); the
 error costs it a step at best and the run at worst. So every bare word a statement writes must be
 an SQL keyword or function, a table or column of the task's database (any case, as SQLite reads
-them), a Spider-style alias (``T1``), or a clause variable (``R3``). A name after ``AS`` is free,
+them), a Spider-style alias (``T1``), or a clause variable (``R3``); a column named after its
+table's name (``singer.Age``) must be one of that table's. A name after ``AS`` is free,
 since it declares an alias; quoted strings and numbers are free. Words are kept apart by spaces,
 punctuation or strings, so a name cannot be glued onto another (``singer`` + ``s``).
 """
@@ -36,14 +37,23 @@ def alternatives(words: Iterable[str]) -> str:
     return " | ".join(anycase(w) for w in sorted(unique.values(), key=lambda w: (-len(w), w.lower())))
 
 
+def own_columns(names: list[str]) -> str:
+    """Return the GBNF of one table's columns (a literal no column matches when it has none)."""
+    return alternatives(names) or grammar.literal("none")
+
+
 def statement_rules(schema: Mapping[str, list[str]]) -> list[str]:
     """Return the GBNF rules of ``stmt``: SHOW TABLES, DESCRIBE a table, or SQL over the schema's names."""
-    tables = list(schema)
+    tables = [table for table in schema if _IDENTIFIER.fullmatch(table)]
     columns = [column for names in schema.values() for column in names]
+    # a table's own name before the dot admits only that table's columns (``singer.Age``, never
+    # ``concert.Age``); an alias (``T1``, ``R3``) stands for a table named later, so any column
+    qualified = [f'{anycase(table)} "." ({own_columns(schema[table])} | "*")' for table in tables]
     return [
         'stmt ::= "SHOW TABLES" | "DESCRIBE " table | sql',
         "sql ::= gap? word (gap word)* gap?",
-        'word ::= name ("." (name | "*"))? | number | declared',
+        'word ::= qualified | alias "." (column | "*") | name | number | declared',
+        f"qualified ::= {' | '.join(qualified) or grammar.literal('none.none')}",
         "name ::= keyword | table | column | alias",
         f"keyword ::= {alternatives(KEYWORDS)}",
         f"table ::= {alternatives(tables) or grammar.literal('none')}",

@@ -70,7 +70,7 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
         stop += (protocol.render_subgoal(context.max_subgoals + 1, "").strip(),)
         gbnf = grammar.plan_onetime(context.max_subgoals, reasoning=mode == "sketch", first=done + 1)
     else:
-        gbnf = grammar.plan_iterative(done + 1)
+        gbnf = grammar.plan_iterative(done + 1, may_stop=domain.answered(state))
     constrained = gbnf if grammar.is_constrained(context) else None
     return Request("planner", context.planner, turns, system, examples, stop, constrained)
 
@@ -137,7 +137,11 @@ def plan(
             emit(runtime, StopEvent(type="stop", text=said))
             # the stop is answered by what is unmet, and the planner asked once more
             again = ask_planner(
-                models, cast(LumosState, {**state, "nudges": [told]}), context, formulation, domain
+                models,
+                cast(LumosState, {**state, "nudges": [*state.get("nudges", []), told]}),
+                context,
+                formulation,
+                domain,
             )
             update = again | {
                 "nudges": [told],

@@ -54,10 +54,13 @@ def unknown_actions(actions: list[protocol.Action], available: Collection[str]) 
 def nudge(state: LumosState, context: Context, domain: Domain, said: str = "") -> Nudge | None:
     """Return the observation a plan's end gets while the environment says the task is unmet, or None.
 
-    A Lumos-I stop line (``said``) or a Lumos-O plan that ran out is answered once a run, in the
-    instruct profile without planner reasoning, and only while ``max_subgoals`` leaves room to act.
+    A Lumos-I stop line (``said``) or a Lumos-O plan that ran out is answered once a run (again while
+    the run has no answer at all: ``Domain.answered``), in the instruct profile without planner
+    reasoning, and only while ``max_subgoals`` leaves room to act.
     """
-    if context.profile != "instruct" or context.plan_reasoning != "off" or state.get("nudges"):
+    if context.profile != "instruct" or context.plan_reasoning != "off":
+        return None
+    if state.get("nudges") and domain.answered(state):
         return None
     planned = len(state.get("subgoals", []))
     if planned >= context.max_subgoals or not (note := domain.unfinished(state)):

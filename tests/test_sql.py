@@ -464,6 +464,11 @@ def test_the_grounder_grammar_writes_only_the_databases_own_names(tiny):
     assert not grammar.accepts("R1 = DESCRIBE singers")  # a guessed table
     assert not grammar.accepts("R1 = SELECT Years FROM singer")  # a guessed column
     assert not grammar.accepts("R1 = SELECT NameFROM singer")  # names cannot be glued together
+    # a column after its table's own name must be that table's; after an alias, any of the schema's
+    joined = "R1 = SELECT singer.Name, concert.Year FROM singer JOIN concert ON singer.Singer_ID = concert.Singer_ID"
+    assert grammar.accepts(joined) and grammar.accepts("R1 = SELECT count(singer.*), T2.Year FROM R1")
+    assert not grammar.accepts("R1 = SELECT concert.Name FROM singer JOIN concert")  # concert has no Name
+    assert not grammar.accepts("R1 = SELECT Name.Age FROM singer")  # a column is not a table
     # without a database to read, any one-line statement (the executor reports what is wrong)
     assert Grammar(domain.ground(domain.ACTIONS, state={}, max_actions=1)).accepts("R1 = DESCRIBE singers")
 
@@ -491,3 +496,41 @@ def test_a_stop_before_any_query_ran_is_fed_back_once_with_the_failed_statements
     ]
     assert state["nudges"][0]["after"] == 1 and state["answer"] == "2" and state["error"] is None
     assert len(planner.prompts) == 4  # the second stop, with a query that ran, ends the run
+
+
+def test_lumos_i_may_not_stop_before_a_query_ran(tiny):
+    planner = scripted(
+        "Subgoal 1: Describe the singer table.",
+        "Subgoal 2: Write the condition on age.",
+        "Subgoal 3: Count the singers that meet it.",
+        "Yes, I will stop planning.",
+    )
+    grounder = scripted("R1 = DESCRIBE singer", "R2 = Age > 40", "R3 = SELECT count(*) FROM singer WHERE R2")
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(sql_input(tiny), context=Context(domain="sql"))
+    grammars = [Grammar(call["grammar"]) for call in planner.calls]
+    # after a DESCRIBE and a clause the run has no answer: the planner's grammar has no stop line
+    assert [g.accepts(protocol.STOP_LINE) for g in grammars] == [False, False, False, True]
+    assert grammars[1].accepts("Subgoal 2: Write the condition on age.")
+    assert state["answer"] == "2" and state["stop_reason"] == "planner" and not state.get("nudges")
+
+
+def test_a_lumos_o_plan_that_runs_out_without_an_answer_is_continued_again_within_max_subgoals(tiny):
+    planner = scripted(
+        "Subgoal 1: Describe the singer table.",
+        "Subgoal 2: Write the condition on age.",
+        "Subgoal 3: Count the singers that meet it.",
+    )
+    grounder = scripted("R1 = DESCRIBE singer", "R2 = Age > 40", "R3 = SELECT count(*) FROM singer WHERE R2")
+    context = Context(domain="sql")
+    graph = pipeline.Pipelines(models=ScriptedModels(planner, grounder)).for_run("onetime", context)
+    state = graph.invoke(sql_input(tiny), context=context)
+    assert [n["after"] for n in state["nudges"]] == [1, 2]  # told twice: neither plan left an answer
+    assert "No query has run without an error yet" in str(planner.prompts[2])
+    assert state["answer"] == "2" and state["subgoals"][-1] == "Count the singers that meet it."
+    # within max_subgoals only: a plan that fills it ends, answered or not
+    planner, grounder = scripted("Subgoal 1: Describe the singer table."), scripted("R1 = DESCRIBE singer")
+    graph = pipeline.Pipelines(models=ScriptedModels(planner, grounder)).for_run("onetime", context)
+    capped = Context(domain="sql", max_subgoals=1)
+    state = graph.invoke(sql_input(tiny), context=capped)
+    assert not state.get("nudges") and state["answer"] is None and "no SELECT query ran" in state["error"]
