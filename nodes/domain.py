@@ -121,8 +121,9 @@ class Domain:
     # what a run's environment says is still unmet (web: the episode is open; SQL: the last statement
     # failed), or None: the planner is told after each subgoal, and a stop before then is fed back once
     unfinished: Callable[[LumosState], str | None] = lambda state: None
-    # whether the run has an answer yet (SQL: a query ran without error); until it has, a Lumos-I
-    # planner may not stop (its grammar) and a plan that ran out is fed back again, within max_subgoals
+    # whether the run has an answer yet (SQL: a query ran without error); until it has, every stop
+    # (a Lumos-I stop line, a Lumos-O plan that ran out) is fed back, not only the first, within
+    # max_subgoals: a run that ends without an answer has certainly failed
     answered: Callable[[LumosState], bool] = lambda state: True
     # worked examples the instruct profile shows unless the run's ``shots`` says (web shows its
     # skills and every demonstration)

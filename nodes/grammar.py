@@ -45,15 +45,13 @@ def _head(index: int) -> str:
     return protocol.render_subgoal(index, "")  # "Subgoal k: "
 
 
-def plan_iterative(next_index: int, *, may_stop: bool = True) -> str:
+def plan_iterative(next_index: int) -> str:
     """Return the grammar of a Lumos-I planner turn: ``Subgoal <next_index>: ...`` or the stop line.
 
     The first turn must plan a subgoal: stopping before any action ran leaves the task unanswered.
-    So must a turn whose run has no answer yet (``may_stop=False``: ``Domain.answered``).
     """
     subgoal = f"{literal(_head(next_index))} text"
-    stops = next_index > 1 and may_stop
-    choices = f"{subgoal} | {literal(protocol.STOP_LINE)}" if stops else subgoal
+    choices = subgoal if next_index == 1 else f"{subgoal} | {literal(protocol.STOP_LINE)}"
     return f'root ::= ({choices}) "\\n"?\ntext ::= {_TEXT}\n'
 
 

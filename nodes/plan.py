@@ -70,7 +70,7 @@ def planner_request(state: LumosState, context: Context, formulation: Formulatio
         stop += (protocol.render_subgoal(context.max_subgoals + 1, "").strip(),)
         gbnf = grammar.plan_onetime(context.max_subgoals, reasoning=mode == "sketch", first=done + 1)
     else:
-        gbnf = grammar.plan_iterative(done + 1, may_stop=domain.answered(state))
+        gbnf = grammar.plan_iterative(done + 1)
     constrained = gbnf if grammar.is_constrained(context) else None
     return Request("planner", context.planner, turns, system, examples, stop, constrained)
 

@@ -498,21 +498,25 @@ def test_a_stop_before_any_query_ran_is_fed_back_once_with_the_failed_statements
     assert len(planner.prompts) == 4  # the second stop, with a query that ran, ends the run
 
 
-def test_lumos_i_may_not_stop_before_a_query_ran(tiny):
+def test_a_lumos_i_stop_is_fed_back_every_time_while_no_query_ran(tiny):
     planner = scripted(
         "Subgoal 1: Describe the singer table.",
+        "Yes, I will stop planning.",
         "Subgoal 2: Write the condition on age.",
+        "Yes, I will stop planning.",
         "Subgoal 3: Count the singers that meet it.",
         "Yes, I will stop planning.",
     )
     grounder = scripted("R1 = DESCRIBE singer", "R2 = Age > 40", "R3 = SELECT count(*) FROM singer WHERE R2")
     graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
     state = graph.invoke(sql_input(tiny), context=Context(domain="sql"))
-    grammars = [Grammar(call["grammar"]) for call in planner.calls]
-    # after a DESCRIBE and a clause the run has no answer: the planner's grammar has no stop line
-    assert [g.accepts(protocol.STOP_LINE) for g in grammars] == [False, False, False, True]
-    assert grammars[1].accepts("Subgoal 2: Write the condition on age.")
-    assert state["answer"] == "2" and state["stop_reason"] == "planner" and not state.get("nudges")
+    # a DESCRIBE and a clause leave no answer: both stops come back; the one after the query stands
+    assert [n["after"] for n in state["nudges"]] == [1, 2] and len(planner.prompts) == 6
+    told = "No query has run without an error yet, so the task has no answer. Plan the next subgoal"
+    last = [turn.content for turn in planner.prompts[4]]
+    assert last[-2] == "Yes, I will stop planning." and last[-1].startswith(told)
+    assert sum(turn.startswith(told) for turn in last) == 2  # the first stop's answer stays in the history
+    assert state["answer"] == "2" and state["stop_reason"] == "planner"
 
 
 def test_a_lumos_o_plan_that_runs_out_without_an_answer_is_continued_again_within_max_subgoals(tiny):
