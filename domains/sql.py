@@ -333,8 +333,9 @@ DOMAIN = Domain(
     frame_task=frame_task,
     environment_help="the task's database: a name in the converted InterCode cache or a .sqlite path",
     unfinished=unfinished,
-    answered=answered,  # a plan ending on a join clause or a failed query has no answer: it goes on
+    answered=answered,  # a plan ending on a join clause, with no query that ran, has no answer
     # Lumos-O grounds each subgoal on the results before it (a join's clause, a table's columns), and
-    # a plan whose last statement failed goes back to the planner once, told why, to repair it
+    # a plan whose last statement failed goes back to the planner, told why, to repair it: once, or
+    # each time it runs out while no query has run
     stepwise=frozenset({"onetime"}),
 )

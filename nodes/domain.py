@@ -120,6 +120,7 @@ class Domain:
     release: Callable[[LumosState], None] = lambda state: None
     # what a run's environment says is still unmet (web: the episode is open; SQL: the last statement
     # failed), or None: the planner is told after each subgoal, and a stop before then is fed back once
+    # (or more: ``answered``)
     unfinished: Callable[[LumosState], str | None] = lambda state: None
     # whether the run has an answer yet (SQL: a query ran without error); until it has, every stop
     # (a Lumos-I stop line, a Lumos-O plan that ran out) is fed back, not only the first, within
