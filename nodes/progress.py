@@ -55,14 +55,24 @@ def nudge(state: LumosState, context: Context, domain: Domain, said: str = "") -
     """Return the observation a plan's end gets while the environment says the task is unmet, or None.
 
     A Lumos-I stop line (``said``) or a Lumos-O plan that ran out is answered once a run (again while
-    the run has no answer at all: ``Domain.answered``), in the instruct profile without planner
-    reasoning, and only while ``max_subgoals`` leaves room to act.
+    the run has no answer at all, ``Domain.answered``, and its newest subgoal is not one it planned
+    before), in the instruct profile without planner reasoning, and only while ``max_subgoals``
+    leaves room to act.
     """
     if context.profile != "instruct" or context.plan_reasoning != "off":
         return None
-    if state.get("nudges") and domain.answered(state):
+    if state.get("nudges") and (domain.answered(state) or repeats_a_subgoal(state)):
         return None
     planned = len(state.get("subgoals", []))
     if planned >= context.max_subgoals or not (note := domain.unfinished(state)):
         return None
     return Nudge(after=planned, said=said, note=note)
+
+
+def repeats_a_subgoal(state: LumosState) -> bool:
+    """Return whether the newest subgoal says what an earlier one said (case and spacing aside).
+
+    A planner that plans again what it already planned is not helped by being asked once more.
+    """
+    said = [" ".join(subgoal.lower().split()) for subgoal in state.get("subgoals", [])]
+    return bool(said) and said[-1] in said[:-1]

@@ -519,6 +519,20 @@ def test_a_lumos_i_stop_is_fed_back_every_time_while_no_query_ran(tiny):
     assert state["answer"] == "2" and state["stop_reason"] == "planner"
 
 
+def test_a_stop_after_a_repeated_subgoal_stands_even_without_an_answer(tiny):
+    planner = scripted(
+        "Subgoal 1: Write the condition on age.",
+        "Yes, I will stop planning.",
+        "Subgoal 2: Write  the condition on Age.",  # the same subgoal again
+        "Yes, I will stop planning.",
+    )
+    grounder = scripted("R1 = Age > 40", "R2 = Age > 40")
+    graph = iterative.build(models=ScriptedModels(planner, grounder)).compile()
+    state = graph.invoke(sql_input(tiny), context=Context(domain="sql"))
+    assert [n["after"] for n in state["nudges"]] == [1] and len(planner.prompts) == 4
+    assert state["answer"] is None and "no SELECT query ran" in state["error"]
+
+
 def test_a_lumos_o_plan_that_runs_out_without_an_answer_is_continued_again_within_max_subgoals(tiny):
     planner = scripted(
         "Subgoal 1: Describe the singer table.",
