@@ -1,13 +1,15 @@
 """How interactive runs end, counted from `lumos eval` traces: one row per trace file, side by side.
 
     python -m benchmarks.failure_counts docs/runs/unseen/*/miniwob-*.jsonl.gz   # or the runs' .jsonl
+    python -m benchmarks.failure_counts --sql docs/runs/unseen3/*/sql-*.jsonl.gz  # and why SQL runs erred
 
 Columns: episodes (or tasks), successes; runs that stopped while the episode was open (the planner
 stopped, or a Lumos-O plan ran out); runs that hit ``max_subgoals`` (open or not); prompts that
 did not fit the context window; other errors (SQL: no query ran); runs whose stop was fed back
 (``nudges``); runs that repeated an action which had left the page as it was ("repeated idle":
 a run stuck clicking the same button); and the prompt tokens read per run and per model call,
-which is what prefill costs.
+which is what prefill costs. ``--sql`` adds a table of why SQL runs ended with no query that ran:
+what the last query written failed on, or that none was written, and the seconds per task.
 """
 
 import argparse
@@ -34,14 +36,40 @@ def repeated_idle(row: dict) -> bool:
     return False
 
 
-def counts(path: Path) -> dict[str, float]:
-    """Return the counts of one trace file."""
+SQL_FAILURES = ("no such table", "no such column", "ambiguous column", "syntax")
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Return the rows of a trace file, gzipped or not."""
     text = (
         gzip.decompress(path.read_bytes()).decode()
         if path.suffix == ".gz"
         else path.read_text(encoding="utf-8")
     )
-    rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def sql_failures(path: Path) -> dict[str, float]:
+    """Return why a trace's SQL runs erred: the last query's failure, or no query written at all."""
+    rows = read_rows(path)
+    found = dict.fromkeys(["errors", *SQL_FAILURES, "no query written"], 0)
+    for row in rows:
+        if not row.get("error"):
+            continue
+        found["errors"] += 1
+        queries = [a for a in row.get("actions") or [] if "SELECT" in a["args"].upper()]
+        if not queries:
+            found["no query written"] += 1
+            continue
+        for kind in SQL_FAILURES:
+            found[kind] += kind in (queries[-1].get("observation") or "")
+    seconds = sum(row.get("seconds") or 0 for row in rows)
+    return {**found, "s / task": round(seconds / max(len(rows), 1), 1)}
+
+
+def counts(path: Path) -> dict[str, float]:
+    """Return the counts of one trace file."""
+    rows = read_rows(path)
     errors = [row.get("error") or "" for row in rows]
     capped = [row.get("stop_reason") == "max_subgoals" for row in rows]
     calls = sum(row.get("model_calls") or 0 for row in rows)
@@ -64,8 +92,16 @@ def main() -> None:
     """Print one row of counts per trace file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("traces", nargs="+", type=Path)
+    parser.add_argument("--sql", action="store_true", help="also say why SQL runs erred")
     args = parser.parse_args()
-    table = [(str(path), counts(path)) for path in args.traces]
+    print_table([(str(path), counts(path)) for path in args.traces])
+    if args.sql:
+        print()
+        print_table([(str(path), sql_failures(path)) for path in args.traces])
+
+
+def print_table(table: list[tuple[str, dict[str, float]]]) -> None:
+    """Print rows of counts as one Markdown table, a trace a row."""
     heads = list(table[0][1])
     print("| trace | " + " | ".join(heads) + " |")
     print("|---" * (len(heads) + 1) + "|")

@@ -188,6 +188,35 @@ def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(t
     }
 
 
+def test_sql_failures_say_what_the_last_query_failed_on_or_that_none_was_written(tmp_path):
+    from benchmarks.failure_counts import sql_failures
+
+    def run(*actions: tuple[str, str], error: str | None = "no SELECT query ran") -> dict:
+        steps = [{"args": args, "observation": seen} for args, seen in actions]
+        return {"correct": False, "error": error, "actions": steps, "seconds": 3.0}
+
+    rows = [
+        run(("DESCRIBE singer", "Table singer: Age INTEGER"), ("Age > 4", "Age > 4")),
+        run(("SELECT Years FROM singer", "Error: statement failed: no such column: Years")),
+        run(
+            ("SELECT Name FROM R3", "Error: statement failed: ambiguous column name: Name"),
+            ("DESCRIBE singer", "Table singer: Age INTEGER"),
+        ),
+        run(("SELECT count(*) FROM singer", "Columns: count(*); rows (1): [(4,)]"), error=None),
+    ]
+    trace = tmp_path / "sql.jsonl"
+    trace.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert sql_failures(trace) == {
+        "errors": 3,
+        "no such table": 0,
+        "no such column": 1,
+        "ambiguous column": 1,
+        "syntax": 0,
+        "no query written": 1,
+        "s / task": 3.0,
+    }
+
+
 def test_the_own_split_shares_no_task_with_development_or_the_worked_examples():
     from domains.web import DEV_TASKS
     from evaluation import splits
