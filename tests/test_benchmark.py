@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -158,6 +159,12 @@ def test_crosscheck_stats_refuses_a_trace_without_reruns(tmp_path):
         crosscheck_stats.main([str(trace)])
 
 
+def write_trace(path: Path, rows: list[dict]) -> Path:
+    """Write rows as a `lumos eval` trace (one JSON object a line) and return its path."""
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
 def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(tmp_path):
     from benchmarks.failure_counts import counts
 
@@ -172,9 +179,7 @@ def test_failure_counts_tell_stops_on_open_episodes_overflows_and_nudges_apart(t
         },
         {"correct": False, "error": "no SELECT query ran without error", "stop_reason": "max_subgoals"},
     ]
-    trace = tmp_path / "trace.jsonl"
-    trace.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    assert counts(trace) == {
+    assert counts(write_trace(tmp_path / "trace.jsonl", rows)) == {
         "runs": 4,
         "success": 1,
         "stopped open": 1,
@@ -204,9 +209,7 @@ def test_sql_failures_say_what_the_last_query_failed_on_or_that_none_was_written
         ),
         run(("SELECT count(*) FROM singer", "Columns: count(*); rows (1): [(4,)]"), error=None),
     ]
-    trace = tmp_path / "sql.jsonl"
-    trace.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    assert sql_failures(trace) == {
+    assert sql_failures(write_trace(tmp_path / "sql.jsonl", rows)) == {
         "errors": 3,
         "no such table": 0,
         "no such column": 1,
