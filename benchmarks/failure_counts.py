@@ -13,10 +13,9 @@ what the last query written failed on, or that none was written, and the seconds
 """
 
 import argparse
-import gzip
-import json
 from pathlib import Path
 
+from common.jsonl import read_jsonl
 from domains.web_actions import unchanged
 
 STOPPED_OPEN = "stopped before the episode ended"
@@ -40,13 +39,8 @@ SQL_FAILURES = ("no such table", "no such column", "ambiguous column", "syntax")
 
 
 def read_rows(path: Path) -> list[dict]:
-    """Return the rows of a trace file, gzipped or not."""
-    text = (
-        gzip.decompress(path.read_bytes()).decode()
-        if path.suffix == ".gz"
-        else path.read_text(encoding="utf-8")
-    )
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    """Return the rows of a trace file, gzipped or not (the project's one JSONL reader)."""
+    return [row for _, row in read_jsonl(path)]
 
 
 def sql_failures(path: Path) -> dict[str, float]:

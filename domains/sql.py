@@ -216,7 +216,7 @@ def unfinished(state: LumosState) -> str | None:
     if actions and not actions[-1]["ok"]:
         why = actions[-1]["observation"].removeprefix(protocol.ERROR_PREFIX)
         return f"The last statement failed ({why}): the next subgoal must repair it, not repeat it."
-    if final_query(state) is None:
+    if not answered(state):
         return "No query has run without an error yet, so the task has no answer."
     return None
 

@@ -37,8 +37,8 @@ def alternatives(words: Iterable[str]) -> str:
     return " | ".join(anycase(w) for w in sorted(unique.values(), key=lambda w: (-len(w), w.lower())))
 
 
-def own_columns(names: list[str]) -> str:
-    """Return the GBNF of one table's columns (a literal no column matches when it has none)."""
+def one_of(names: Iterable[str]) -> str:
+    """Return the GBNF alternative of ``names`` (a literal no name matches when there are none)."""
     return alternatives(names) or grammar.literal("none")
 
 
@@ -48,7 +48,7 @@ def statement_rules(schema: Mapping[str, list[str]]) -> list[str]:
     columns = [column for names in schema.values() for column in names]
     # a table's own name before the dot admits only that table's columns (``singer.Age``, never
     # ``concert.Age``); an alias (``T1``, ``R3``) stands for a table named later, so any column
-    qualified = [f'{anycase(table)} "." ({own_columns(schema[table])} | "*")' for table in tables]
+    qualified = [f'{anycase(table)} "." ({one_of(schema[table])} | "*")' for table in tables]
     return [
         'stmt ::= "SHOW TABLES" | "DESCRIBE " table | sql',
         "sql ::= gap? word (gap word)* gap?",
@@ -56,8 +56,8 @@ def statement_rules(schema: Mapping[str, list[str]]) -> list[str]:
         f"qualified ::= {' | '.join(qualified) or grammar.literal('none.none')}",
         "name ::= keyword | table | column | alias",
         f"keyword ::= {alternatives(KEYWORDS)}",
-        f"table ::= {alternatives(tables) or grammar.literal('none')}",
-        f"column ::= {alternatives(columns) or grammar.literal('none')}",
+        f"table ::= {one_of(tables)}",
+        f"column ::= {one_of(columns)}",
         "alias ::= [TtR] [1-9] [0-9]?",
         'declared ::= [aA] [sS] " "+ [A-Za-z_] [A-Za-z0-9_]{0,30}',
         'number ::= [0-9]+ ("." [0-9]+)?',
